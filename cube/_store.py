@@ -1,0 +1,286 @@
+"""Content-addressed storage of float32 row vectors, safe for concurrent writers.
+
+A store is one directory holding immutable *chunk files*. Each chunk holds ``n`` keys
+(32-byte digests) and their ``n`` vectors, behind a small JSON header with a checksum::
+
+    b"CUBEVEC1" | uint32 header length | JSON header (padded to 64 bytes) | keys | vectors
+
+Writers never modify a chunk: they write a new one to a temporary name, fsync it and
+rename it into place, so a reader sees a whole chunk or none. Two processes writing at once
+just add two chunks. A damaged chunk (bad checksum, wrong size) is reported with a
+:class:`~cube._errors.CacheWarning`, removed, and its rows count as missing. Chunks are read
+with ``numpy.memmap``; nothing here uses pickle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import struct
+import time
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cube._errors import CacheWarning, CubeError
+
+MAGIC = b"CUBEVEC1"
+KEY_BYTES = 32
+CHUNK_SUFFIX = ".vec"
+_ALIGN = 64
+_COMPACT_AT = 24  # merge the chunks of a store once it has this many
+_STALE_PART_SECONDS = 3600
+
+
+def text_keys(texts: list[str]) -> np.ndarray:
+    """SHA-256 of each text's UTF-8 bytes, as an ``(n, 32)`` uint8 array."""
+    out = np.empty((len(texts), KEY_BYTES), dtype=np.uint8)
+    buf = out.reshape(-1).data
+    for i, text in enumerate(texts):
+        buf[i * KEY_BYTES : (i + 1) * KEY_BYTES] = hashlib.sha256(
+            text.encode("utf-8", "surrogatepass")
+        ).digest()
+    return out
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    path: Path
+    keys: np.ndarray  # (n, 32) uint8, memory-mapped
+    vectors: np.ndarray  # (n, dim) float32, memory-mapped
+
+
+class ChunkError(Exception):
+    """A chunk file is damaged."""
+
+
+def _write_chunk(path: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
+    keys = np.ascontiguousarray(keys, dtype=np.uint8)
+    vectors = np.ascontiguousarray(vectors, dtype="<f4")
+    payload_hash = hashlib.sha256()
+    payload_hash.update(keys.data)
+    payload_hash.update(vectors.data)
+    header = {
+        "format": 1,
+        "n": int(keys.shape[0]),
+        "dim": int(vectors.shape[1]),
+        "dtype": "<f4",
+        "sha256": payload_hash.hexdigest(),
+    }
+    raw = json.dumps(header).encode()
+    start = len(MAGIC) + 4 + len(raw)
+    raw += b" " * (-start % _ALIGN)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(MAGIC + struct.pack("<I", len(raw)) + raw)
+            f.write(keys.data)
+            f.write(vectors.data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _read_chunk(path: Path) -> _Chunk:
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(len(MAGIC) + 4)
+        if len(head) < len(MAGIC) + 4 or not head.startswith(MAGIC):
+            raise ChunkError("not a cube vector file")
+        (header_len,) = struct.unpack("<I", head[len(MAGIC) :])
+        try:
+            header = json.loads(f.read(header_len))
+            n, dim, checksum = int(header["n"]), int(header["dim"]), str(header["sha256"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ChunkError("unreadable header") from exc
+    offset = len(MAGIC) + 4 + header_len
+    expected = offset + n * KEY_BYTES + n * dim * 4
+    if header.get("format") != 1 or header.get("dtype") != "<f4" or n <= 0 or dim <= 0:
+        raise ChunkError("unknown layout")
+    if size != expected:
+        raise ChunkError(f"{size} bytes where {expected} were expected (truncated?)")
+    data = np.memmap(path, dtype=np.uint8, mode="r", offset=offset, shape=(expected - offset,))
+    if hashlib.sha256(data).hexdigest() != checksum:
+        raise ChunkError("checksum mismatch")
+    keys = data[: n * KEY_BYTES].reshape(n, KEY_BYTES)
+    vectors = data[n * KEY_BYTES :].view("<f4").reshape(n, dim)
+    return _Chunk(path, keys, vectors)
+
+
+class VectorStore:
+    """Vectors addressed by 32-byte keys, in one directory of chunk files.
+
+    Example:
+        >>> store = VectorStore(tmp_path / "space")
+        >>> keys = text_keys(["a", "b"])
+        >>> store.add(keys, np.ones((2, 3), np.float32))
+        >>> found, vectors = store.get(keys)
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._chunks: dict[tuple[str, int, int], _Chunk] = {}
+        self._index: tuple[tuple, np.ndarray, np.ndarray, np.ndarray, list[_Chunk]] | None = None
+
+    # -- reading ---------------------------------------------------------------------------
+    def _chunk_files(self) -> list[Path]:
+        try:
+            return sorted(p for p in self.directory.iterdir() if p.name.endswith(CHUNK_SUFFIX))
+        except OSError:  # not there (yet), or not readable: nothing cached
+            return []
+
+    def _load_chunks(self) -> list[_Chunk]:
+        chunks: list[_Chunk] = []
+        seen: dict[tuple[str, int, int], _Chunk] = {}
+        for path in self._chunk_files():
+            try:
+                st = path.stat()
+            except FileNotFoundError:  # merged away by another process meanwhile
+                continue
+            sig = (path.name, st.st_size, st.st_mtime_ns)
+            chunk = self._chunks.get(sig)
+            if chunk is None:
+                try:
+                    chunk = _read_chunk(path)
+                except FileNotFoundError:
+                    continue
+                except (ChunkError, OSError, ValueError) as exc:
+                    self._discard(path, str(exc))
+                    continue
+            seen[sig] = chunk
+            chunks.append(chunk)
+        self._chunks = seen
+        return chunks
+
+    def _discard(self, path: Path, reason: str) -> None:
+        warnings.warn(
+            f"cube: damaged cache file {path} ({reason}); removed it, its vectors will be "
+            "recomputed",
+            CacheWarning,
+            stacklevel=4,
+        )
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+    def _build_index(self):
+        chunks = self._load_chunks()
+        sig = tuple(c.path.name for c in chunks)
+        if self._index is not None and self._index[0] == sig:
+            return self._index
+        if chunks:
+            all_keys = np.concatenate([c.keys for c in chunks])
+            owner = np.concatenate(
+                [np.full(len(c.keys), i, dtype=np.int32) for i, c in enumerate(chunks)]
+            )
+            row = np.concatenate([np.arange(len(c.keys), dtype=np.int64) for c in chunks])
+        else:
+            all_keys = np.empty((0, KEY_BYTES), np.uint8)
+            owner = np.empty(0, np.int32)
+            row = np.empty(0, np.int64)
+        prefix = all_keys[:, :8].copy().view("<u8").reshape(-1)
+        order = np.argsort(prefix, kind="stable")
+        where = np.stack([owner[order], row[order]])
+        self._index = (sig, prefix[order], all_keys[order], where, chunks)
+        return self._index
+
+    def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Look keys up: a boolean mask of those found and their vectors (rows of the mask)."""
+        keys = np.ascontiguousarray(keys, dtype=np.uint8)
+        _, sorted_prefix, sorted_keys, where, chunks = self._build_index()
+        found = np.zeros(len(keys), dtype=bool)
+        if not chunks or not len(keys):
+            return found, None
+        query = keys[:, :8].copy().view("<u8").reshape(-1)
+        pos = np.searchsorted(sorted_prefix, query)
+        pos_clipped = np.minimum(pos, len(sorted_prefix) - 1)
+        found = (pos < len(sorted_prefix)) & np.all(sorted_keys[pos_clipped] == keys, axis=1)
+        hits = pos_clipped[found]
+        owners, rows = where[0, hits], where[1, hits]
+        dim = chunks[0].vectors.shape[1]
+        vectors = np.empty((len(hits), dim), dtype=np.float32)
+        for i in np.unique(owners):
+            sel = owners == i
+            vectors[sel] = chunks[i].vectors[rows[sel]]
+        return found, vectors
+
+    def dim(self) -> int | None:
+        chunks = self._build_index()[4]
+        return int(chunks[0].vectors.shape[1]) if chunks else None
+
+    def stats(self) -> tuple[int, int]:
+        """(rows, bytes on disk), counting rows stored more than once once per copy."""
+        chunks = self._build_index()[4]
+        return sum(len(c.keys) for c in chunks), sum(c.path.stat().st_size for c in chunks)
+
+    # -- writing ---------------------------------------------------------------------------
+    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        """Write ``keys`` → ``vectors`` as one new chunk (atomic: all rows or none)."""
+        if len(keys) == 0:
+            return
+        if len(keys) != len(vectors) or vectors.ndim != 2:
+            raise ValueError("keys and vectors must have the same number of rows")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}{CHUNK_SUFFIX}"
+            _write_chunk(self.directory / name, keys, vectors)
+        except OSError as exc:
+            raise CubeError(
+                f"cannot write to the cache at {self.directory} ({exc.strerror}); "
+                "set CUBE_CACHE_DIR to a writable folder"
+            ) from exc
+
+    def compact(self, *, force: bool = False) -> bool:
+        """Merge all chunks into one when there are many; returns True if it merged.
+
+        Other processes may read or write meanwhile: the merged chunk is written before the
+        old ones are removed, and a lock keeps two compactions from racing.
+        """
+        from filelock import FileLock, Timeout
+
+        if not force and len(self._chunk_files()) < _COMPACT_AT:
+            return False
+        try:
+            with FileLock(self.directory / ".compact.lock", timeout=0):
+                chunks = self._load_chunks()
+                if len(chunks) < 2:
+                    return False
+                keys = np.concatenate([c.keys for c in chunks])
+                vectors = np.concatenate([c.vectors for c in chunks])
+                _, first = np.unique(keys, axis=0, return_index=True)
+                first.sort()
+                self.add(keys[first], vectors[first])
+                for c in chunks:
+                    with contextlib.suppress(OSError):
+                        c.path.unlink()
+                self._remove_stale_parts()
+        except Timeout:
+            return False
+        self._chunks.clear()
+        self._index = None
+        return True
+
+    def _remove_stale_parts(self) -> None:
+        cutoff = time.time() - _STALE_PART_SECONDS
+        for p in self.directory.glob(".*.part"):
+            with contextlib.suppress(OSError):
+                if p.stat().st_mtime < cutoff:
+                    p.unlink()

@@ -1,0 +1,38 @@
+"""Corpora: the bundled State of the Union passages, and users' own tables.
+
+Example:
+    >>> from cube import datasets
+    >>> docs = datasets.load("sotu", sample=2000)
+    >>> docs.columns.tolist()
+    ['year', 'decade', 'president', 'party', 'speech', 'passage', 'text']
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cube._errors import InputError
+from cube.datasets._tables import load_table, read_table, validate_texts
+
+NAMES = ("sotu",)
+
+
+def load(name: str = "sotu", sample: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """A bundled corpus as a DataFrame with a ``text`` column.
+
+    ``"sotu"``: State of the Union addresses (1790–2021) in passages of four sentences, with
+    ``year``, ``decade``, ``president`` and ``party``. ``sample`` draws that many passages at
+    random, reproducibly for a given ``seed``.
+
+    Example:
+        >>> load("sotu", sample=500)["decade"].min() >= 1790
+        True
+    """
+    if name != "sotu":
+        raise InputError(f"unknown dataset {name!r}; the bundled ones are: {', '.join(NAMES)}")
+    from cube.datasets._sotu import load_sotu
+
+    return load_sotu(sample=sample, seed=seed)
+
+
+__all__ = ["NAMES", "load", "load_table", "read_table", "validate_texts"]

@@ -1,0 +1,221 @@
+"""Reading users' tables of texts (CSV, TSV, Parquet, JSONL, TXT) with clear messages.
+
+Every problem a user can fix raises :class:`~cube._errors.InputError` with one line that
+names the file, what is wrong, and what to do.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from cube._errors import InputError
+
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".txt": "txt",
+}
+_SHOWN_ROWS = 8
+
+
+def _format_of(path: Path) -> tuple[str, bool]:
+    suffixes = [s.lower() for s in path.suffixes]
+    compressed = bool(suffixes) and suffixes[-1] == ".gz"
+    ext = suffixes[-2] if compressed and len(suffixes) > 1 else (suffixes[-1] if suffixes else "")
+    if ext not in FORMATS:
+        known = ", ".join(sorted(FORMATS))
+        shown = ext or "(no extension)"
+        raise InputError(f"{path}: unsupported format {shown}; use one of {known} (optionally .gz)")
+    return FORMATS[ext], compressed
+
+
+def _rows(rows: list[int]) -> str:
+    shown = ", ".join(str(r) for r in rows[:_SHOWN_ROWS])
+    return shown + (f" and {len(rows) - _SHOWN_ROWS} more" if len(rows) > _SHOWN_ROWS else "")
+
+
+def _decode(path: Path, raw: bytes, encoding: str | None, first_line: int) -> str:
+    """Bytes to text; names the line of the first undecodable byte."""
+    if encoding:
+        try:
+            return raw.decode(encoding)
+        except LookupError as exc:
+            raise InputError(f"unknown encoding {encoding!r}; try utf-8 or latin-1") from exc
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + first_line
+            raise InputError(
+                f"{path}: line {line} cannot be read as {encoding}; try another --encoding"
+            ) from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + first_line
+        raise InputError(
+            f"{path}: line {line} is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
+            "pass its encoding, e.g. --encoding latin-1 (encoding='latin-1' in Python)"
+        ) from exc
+
+
+def _read_bytes(path: Path, compressed: bool) -> bytes:
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError as exc:
+        raise InputError(f"{path} is a folder; pass a file") from exc
+    except PermissionError as exc:
+        raise InputError(f"{path} cannot be read (permission denied)") from exc
+    if compressed:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{path} is not a valid .gz file") from exc
+    return raw
+
+
+def _looks_binary(raw: bytes) -> bool:
+    sample = raw[:8192]
+    return b"\0" in sample
+
+
+def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise InputError(
+                f"{path}: line {number} is not valid JSON ({exc.msg}); each line must be "
+                "one JSON object"
+            ) from exc
+        if not isinstance(record, dict):
+            raise InputError(f"{path}: line {number} is not a JSON object ({{...}})")
+        records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def _read_delimited(path: Path, text: str, sep: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(f"{path} is empty; it needs a header row and one row per text") from exc
+    except pd.errors.ParserError as exc:
+        detail = str(exc).strip().splitlines()[-1]
+        raise InputError(f"{path} is not well-formed CSV: {detail}") from exc
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except ImportError as exc:
+        raise InputError("reading Parquet needs pyarrow: pip install pyarrow") from exc
+    except Exception as exc:
+        raise InputError(f"{path} is not a readable Parquet file ({type(exc).__name__})") from exc
+
+
+def read_table(path: str | os.PathLike, *, encoding: str | None = None) -> pd.DataFrame:
+    """Read a CSV, TSV, Parquet, JSONL or TXT file (optionally gzipped) into a DataFrame.
+
+    TXT files hold one text per line (blank lines are skipped) in a column named ``text``.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise InputError(f"{path} does not exist; check the path")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; pass a file")
+    kind, compressed = _format_of(path)
+    if kind == "parquet" and not compressed:
+        if path.stat().st_size == 0:
+            raise InputError(f"{path} is empty")
+        return _read_parquet(path)
+    raw = _read_bytes(path, compressed)
+    if not raw.strip():
+        raise InputError(f"{path} is empty")
+    if kind == "parquet":
+        return _read_parquet(io.BytesIO(raw))  # type: ignore[arg-type]
+    if _looks_binary(raw) and encoding is None:
+        raise InputError(
+            f"{path} looks like a binary file, not {kind.upper()} text; check that it is the "
+            "right file"
+        )
+    text = _decode(path, raw, encoding, first_line=1)
+    if kind == "jsonl":
+        return _read_jsonl(path, text)
+    if kind == "txt":
+        return pd.DataFrame({"text": [line for line in text.splitlines() if line.strip()]})
+    return _read_delimited(path, text, "," if kind == "csv" else "\t")
+
+
+def validate_texts(frame: pd.DataFrame, text_column: str, *, source: str = "the table") -> None:
+    """Raise :class:`InputError` unless ``frame[text_column]`` holds non-empty strings."""
+    if frame.empty:
+        raise InputError(f"{source} has a header but no rows; add one row per text")
+    if text_column not in frame.columns:
+        columns = ", ".join(repr(str(c)) for c in frame.columns[:20])
+        raise InputError(
+            f"{source} has no column {text_column!r}; its columns are {columns} "
+            "(choose one with --text-column)"
+        )
+    values = frame[text_column].tolist()
+    empty = [i + 1 for i, v in enumerate(values) if _missing(v) or _blank(v)]
+    not_strings = [i + 1 for i, v in enumerate(values) if not (isinstance(v, str) or _missing(v))]
+    if empty:
+        raise InputError(
+            f"{source}: {len(empty)} of {len(values)} texts in {text_column!r} are empty or "
+            f"missing (rows {_rows(empty)}, counting from 1 after the header); drop or fill them"
+        )
+    if not_strings:
+        raise InputError(
+            f"{source}: {len(not_strings)} of {len(values)} values in {text_column!r} are not "
+            f"text (rows {_rows(not_strings)}); pick the column that holds the documents"
+        )
+
+
+def _blank(value: object) -> bool:
+    return isinstance(value, str) and not value.strip()
+
+
+def _missing(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def load_table(
+    path: str | os.PathLike,
+    text_column: str = "text",
+    *,
+    encoding: str | None = None,
+) -> pd.DataFrame:
+    """Load a table of documents and check its text column.
+
+    Supports CSV, TSV, Parquet, JSONL (one JSON object per line) and TXT (one text per
+    line), each optionally gzipped. Raises :class:`cube.InputError` with a one-line message
+    for anything a user must fix: missing file, unknown column, empty or non-text values,
+    non-UTF-8 bytes, malformed lines.
+
+    Example:
+        >>> docs = load_table("reviews.csv", text_column="review")
+        >>> docs["review"].tolist()[:1]
+        ['Great value for the price.']
+    """
+    frame = read_table(path, encoding=encoding)
+    if _format_of(Path(path))[0] == "txt":
+        text_column = "text"
+    validate_texts(frame, text_column, source=str(path))
+    return frame.reset_index(drop=True)

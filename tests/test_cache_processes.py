@@ -1,0 +1,92 @@
+"""The cache under real processes: killed writers, Ctrl-C, and two writers at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from cube._errors import CacheWarning
+from cube.embeddings import embed_with_stats
+
+WORKER = """
+import json, sys
+import numpy as np
+from cube.embeddings import _embed
+_embed._FLUSH_SECONDS = 0.0          # store every group of batches as soon as it is done
+texts = json.load(open(sys.argv[1]))
+vectors = _embed.embed(texts, batch_size=8, show_progress=False)
+np.save(sys.argv[2], vectors)
+"""
+
+
+def start_worker(tmp_path: Path, texts: list[str], name: str) -> tuple[subprocess.Popen, Path]:
+    source = tmp_path / f"{name}.json"
+    source.write_text(json.dumps(texts))
+    out = tmp_path / f"{name}.npy"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WORKER, str(source), str(out)],
+        env=os.environ.copy(),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return proc, out
+
+
+def wait_for_chunks(cache: Path, proc: subprocess.Popen, count: int, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while len(list(cache.glob("embeddings/*/*.vec"))) < count:
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.monotonic() < deadline, "the worker wrote no cache chunk in time"
+        time.sleep(0.05)
+
+
+def check_cache_is_sound(texts: list[str], reference_model) -> int:
+    """Every vector the cache returns is right and no file is damaged; returns the hits."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheWarning)
+        vectors, stats = embed_with_stats(texts)
+    np.testing.assert_allclose(vectors, reference_model.encode(texts), atol=2e-5)
+    return stats.cached
+
+
+def test_killed_writer_leaves_only_whole_entries(passages, cube_cache, tmp_path, reference_model):
+    texts = passages[:300]
+    proc, _ = start_worker(tmp_path, texts, "killed")
+    wait_for_chunks(cube_cache, proc, 2)
+    time.sleep(0.3)  # land somewhere in the middle of later batches or writes
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    hits = check_cache_is_sound(texts, reference_model)
+    assert 0 < hits < len(texts)
+
+
+def test_ctrl_c_keeps_finished_batches(passages, cube_cache, tmp_path, reference_model):
+    texts = passages[:300]
+    proc, _ = start_worker(tmp_path, texts, "interrupted")
+    wait_for_chunks(cube_cache, proc, 1)
+    stored_before = len(list(cube_cache.glob("embeddings/*/*.vec")))
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "KeyboardInterrupt" in err
+    assert len(list(cube_cache.glob("embeddings/*/*.vec"))) >= stored_before
+    assert 0 < check_cache_is_sound(texts, reference_model) < len(texts)
+
+
+def test_two_writers_with_overlapping_corpora(passages, cube_cache, tmp_path, reference_model):
+    first, second = passages[:160], passages[80:240]
+    proc_a, out_a = start_worker(tmp_path, first, "a")
+    proc_b, out_b = start_worker(tmp_path, second, "b")
+    for proc in (proc_a, proc_b):
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    np.testing.assert_allclose(np.load(out_a), reference_model.encode(first), atol=2e-5)
+    np.testing.assert_allclose(np.load(out_b), reference_model.encode(second), atol=2e-5)
+    assert check_cache_is_sound(passages[:240], reference_model) == 240
