@@ -179,6 +179,25 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if not failed else 1
 
 
+# -- cube render ---------------------------------------------------------------------------
+def _cmd_render(args: argparse.Namespace) -> int:
+    from cube.notebook import render
+
+    formats = [f.strip() for f in args.to.split(",") if f.strip()]
+    written, failures = render(
+        args.notebooks or None,
+        args.out,
+        formats=formats,
+        quick=True if args.quick else None,
+        timeout=args.timeout,
+    )
+    for path in written:
+        print(f"wrote {path}")
+    for failure in failures:
+        print(f"cube: error: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
 # -- the parser ----------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
@@ -215,6 +234,19 @@ def build_parser() -> argparse.ArgumentParser:
     clear = cache_commands.add_parser("clear", help="delete cached vectors")
     clear.add_argument("--model", default=None, help="only this model's vectors")
     clear.set_defaults(handler=_cmd_cache_clear)
+
+    render = commands.add_parser(
+        "render",
+        help="execute notebooks in a fresh kernel and write HTML",
+        description="Execute notebooks headlessly (default: the kit's own) and write one HTML "
+        "page per notebook. CUBE_QUICK passes through to the kernels.",
+    )
+    render.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help=".ipynb files")
+    render.add_argument("--to", default="html", help="html, ipynb, or both: html,ipynb")
+    render.add_argument("--out", default="rendered", help="output folder (default: rendered)")
+    render.add_argument("--quick", action="store_true", help="small samples (CUBE_QUICK=1)")
+    render.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    render.set_defaults(handler=_cmd_render)
 
     doctor = commands.add_parser("doctor", help="check this machine is ready for a workshop")
     doctor.set_defaults(handler=_cmd_doctor)

@@ -13,6 +13,7 @@ import numpy as np
 
 from cube import _config
 from cube._errors import CubeError, InputError
+from cube._progress import progress
 from cube._store import VectorStore, text_keys
 from cube.embeddings._models import ResolvedModel, load_model, pick_device, resolve_model
 
@@ -259,8 +260,6 @@ def _encode_missing(
     little; groups of a few batches are encoded per call and flushed to the store every few
     seconds, so an interrupted run keeps what it finished.
     """
-    from tqdm.auto import tqdm
-
     model = load_model(resolved.path, pick_device(device), space.precision)
     if space.max_seq_length:
         model.max_seq_length = space.max_seq_length
@@ -280,7 +279,7 @@ def _encode_missing(
         pending, last_flush = [], time.monotonic()
 
     show = len(texts) >= _PROGRESS_FROM if show_progress is None else show_progress
-    bar = tqdm(total=len(texts), desc="Embedding", unit="text", disable=not show)
+    bar = progress(total=len(texts), desc="Embedding", unit="text", disable=not show)
     try:
         for start in range(0, len(texts), group):
             rows = order[start : start + group]

@@ -1,0 +1,268 @@
+"""Exporting figures: static images through one kaleido browser session, offline HTML, JSON.
+
+kaleido 1.x renders with a headless Chrome; starting one costs seconds, so cube starts it once
+per process (kaleido's sync server) and sends every image through it — including the PNGs that
+plotly's own ``to_image`` / ``write_image`` and the notebook renderer make afterwards.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from cube._errors import BrowserNotFoundError, CubeError
+from cube.figures._browser import INSTALL_HINT, find_browser
+
+STATIC_FORMATS = ("png", "svg", "pdf", "jpeg", "webp")
+FORMATS = (*STATIC_FORMATS, "html", "json")
+MATPLOTLIB_FORMATS = ("png", "svg", "pdf", "jpeg")
+_ALIASES = {"jpg": "jpeg"}
+
+_session_lock = threading.Lock()
+_session_options: dict[str, Any] | None = None
+
+
+def _mathjax_option(mathjax: bool | str) -> bool | str | None:
+    # kaleido: None means "MathJax from a CDN"; False disables it; a path uses a local copy.
+    if mathjax is True:
+        return None
+    return mathjax or False
+
+
+def start_session(*, mathjax: bool | str = False) -> str:
+    """Start (once) the browser that renders static images; returns the browser's path.
+
+    Later calls reuse it; plotly's ``fig.write_image`` and ``pio.to_image`` use it too. It
+    stops when Python exits, or with :func:`stop_session`. ``mathjax=False`` (the default)
+    keeps rendering offline: kaleido would otherwise load MathJax from a CDN.
+
+    Example:
+        >>> start_session()
+        '/usr/bin/chromium'
+    """
+    global _session_options
+    import kaleido
+
+    browser = find_browser()
+    wanted = {"path": browser, "mathjax": _mathjax_option(mathjax)}
+    with _session_lock:
+        if _session_options == wanted and kaleido._global_server.is_running():
+            return browser
+        if kaleido._global_server.is_running():
+            kaleido.stop_sync_server(silence_warnings=True)
+        try:
+            kaleido.start_sync_server(n=1, timeout=120, silence_warnings=True, **wanted)
+        except Exception as exc:
+            raise BrowserNotFoundError(
+                f"the browser at {browser} did not start ({type(exc).__name__}: "
+                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'no detail'}); "
+                f"{INSTALL_HINT}"
+            ) from exc
+        _session_options = wanted
+    return browser
+
+
+def stop_session() -> None:
+    """Close the rendering browser, if one is running."""
+    global _session_options
+    import sys
+
+    kaleido = sys.modules.get("kaleido")
+    with _session_lock:
+        if kaleido is not None and kaleido._global_server.is_running():
+            with contextlib.suppress(Exception):
+                kaleido.stop_sync_server(silence_warnings=True)
+        _session_options = None
+
+
+atexit.register(stop_session)
+
+
+def _is_matplotlib(fig: object) -> bool:
+    return hasattr(fig, "savefig") and not hasattr(fig, "to_plotly_json")
+
+
+def _is_plotly(fig: object) -> bool:
+    return hasattr(fig, "to_plotly_json") or (isinstance(fig, dict) and "data" in fig)
+
+
+def _normalize_formats(formats: str | Iterable[str] | None, path: Path) -> list[str]:
+    if formats is None:
+        suffix = path.suffix.lower().lstrip(".")
+        formats = [suffix] if _ALIASES.get(suffix, suffix) in FORMATS else ["png"]
+    elif isinstance(formats, str):
+        formats = [formats]
+    out: list[str] = []
+    for fmt in formats:
+        name = _ALIASES.get(fmt.lower().lstrip("."), fmt.lower().lstrip("."))
+        if name not in FORMATS:
+            raise CubeError(f"unknown figure format {fmt!r}; use one of {', '.join(FORMATS)}")
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _targets(figures: Any, destination: Path) -> list[tuple[Path, Any]]:
+    """(path without suffix, figure) pairs for one figure or a name → figure mapping."""
+    if isinstance(figures, Mapping) and not _is_plotly(figures):
+        if not figures:
+            raise CubeError("no figures to export: the mapping is empty")
+        pairs = []
+        for name, fig in figures.items():
+            if not str(name) or Path(str(name)).name != str(name):
+                raise CubeError(f"figure name {name!r} must be a plain file name (no folders)")
+            pairs.append((destination / str(name), fig))
+        return pairs
+    stem = (
+        destination.with_suffix("")
+        if destination.suffix.lstrip(".") in (*FORMATS, "jpg")
+        else destination
+    )
+    return [(stem, figures)]
+
+
+def _write_atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def export(
+    figures: Any,
+    destination: str | os.PathLike,
+    formats: str | Iterable[str] | None = None,
+    *,
+    width: int | None = None,
+    height: int | None = None,
+    scale: float = 1.0,
+    include_plotlyjs: bool | str = True,
+    mathjax: bool | str = False,
+) -> list[Path]:
+    """Write one figure, or a mapping of name → figure, to image, HTML and JSON files.
+
+    Plotly figures go to png, svg, pdf, jpeg, webp (all rendered in one browser session),
+    html (plotly.js inline, so it opens offline; ``include_plotlyjs="cdn"`` for small files
+    that need the internet) and json. Matplotlib figures go to png, svg, pdf and jpeg.
+
+    Args:
+        figures: a figure, or a mapping of file name → figure (``destination`` is then a folder).
+        destination: a file path (its suffix picks the format if ``formats`` is not given)
+            or a folder.
+        formats: one format or several; default: the suffix of ``destination``, else png.
+        width, height: size in CSS pixels (default: the figure's own, else 700 × 500).
+        scale: pixel density; a PNG is ``width * scale`` pixels wide.
+        include_plotlyjs: HTML only: ``True`` inline, ``"cdn"`` a script tag to the CDN.
+        mathjax: ``False`` (offline), ``True`` (from a CDN) or the path of a local MathJax.
+
+    Returns:
+        The paths written, figure by figure and format by format.
+
+    Example:
+        >>> export({"barchart": fig1, "map": fig2}, "slides/", formats=("png", "html"))
+        [PosixPath('slides/barchart.png'), PosixPath('slides/barchart.html'), ...]
+    """
+    destination = Path(destination).expanduser()
+    fmts = _normalize_formats(formats, destination)
+    targets = _targets(figures, destination)
+    for base, fig in targets:
+        if _is_matplotlib(fig):
+            bad = [f for f in fmts if f not in MATPLOTLIB_FORMATS]
+            if bad:
+                raise CubeError(
+                    f"{base.name}: a matplotlib figure cannot be saved as {', '.join(bad)}; "
+                    f"use {', '.join(MATPLOTLIB_FORMATS)}"
+                )
+        elif not _is_plotly(fig):
+            raise CubeError(
+                f"{base.name}: {type(fig).__name__} is not a plotly or matplotlib figure"
+            )
+    try:
+        for base, _ in targets:
+            base.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CubeError(f"cannot create {exc.filename} ({exc.strerror})") from exc
+
+    written: list[Path] = []
+    static_jobs: list[dict] = []
+    for base, fig in targets:
+        for fmt in fmts:
+            path = base.with_name(f"{base.name}.{fmt}")
+            written.append(path)
+            if _is_matplotlib(fig):
+                _write_atomic(
+                    path,
+                    lambda p, fig=fig, fmt=fmt: fig.savefig(p, format=fmt, dpi=100 * scale),
+                )
+            elif fmt == "html":
+                _write_atomic(
+                    path,
+                    lambda p, fig=fig: _plotly_figure(fig).write_html(
+                        p, include_plotlyjs=include_plotlyjs, full_html=True
+                    ),
+                )
+            elif fmt == "json":
+                _write_atomic(path, lambda p, fig=fig: _plotly_figure(fig).write_json(p))
+            else:
+                opts = {"format": fmt, "scale": scale}
+                fig_obj = _plotly_figure(fig)
+                layout = fig_obj.layout
+                opts["width"] = width or layout.width or 700
+                opts["height"] = height or layout.height or 500
+                static_jobs.append({"fig": fig_obj, "path": path, "opts": opts})
+    if static_jobs:
+        render_static(static_jobs, mathjax=mathjax)
+    return written
+
+
+def _plotly_figure(fig: Any):
+    if isinstance(fig, dict):
+        import plotly.graph_objects as go
+
+        return go.Figure(fig)
+    return fig
+
+
+def render_static(jobs: list[dict], *, mathjax: bool | str = False) -> None:
+    """Render kaleido jobs ``{"fig", "path", "opts"}`` in the shared browser session."""
+    import kaleido
+
+    start_session(mathjax=mathjax)
+    final = [Path(job["path"]) for job in jobs]
+    staged = [
+        dict(job, path=p.with_name(f".{p.stem}.{os.getpid()}.part{p.suffix}"))
+        for job, p in zip(jobs, final, strict=True)
+    ]
+    try:
+        kaleido.write_fig_from_object_sync(staged)
+        for job, path in zip(staged, final, strict=True):
+            os.replace(job["path"], path)
+    finally:
+        for job in staged:
+            with contextlib.suppress(OSError):
+                Path(job["path"]).unlink()
+
+
+def to_png(
+    fig: Any, *, width: int | None = None, height: int | None = None, scale: float = 1.0
+) -> bytes:
+    """A plotly figure as PNG bytes, rendered in the shared browser session."""
+    import kaleido
+
+    start_session()
+    fig_obj = _plotly_figure(fig)
+    opts = {
+        "format": "png",
+        "width": width or fig_obj.layout.width or 700,
+        "height": height or fig_obj.layout.height or 500,
+        "scale": scale,
+    }
+    return kaleido.calc_fig_sync(fig_obj, opts=opts)

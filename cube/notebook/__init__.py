@@ -1,0 +1,19 @@
+"""Notebook helpers: ``setup()`` for the first cell, ``render()`` behind ``cube render``.
+
+Example:
+    >>> import cube
+    >>> cube.notebook.setup()
+"""
+
+from cube.notebook._render import RenderFailure, kit_notebooks, kit_notebooks_dir, render
+from cube.notebook._setup import Environment, environment, setup
+
+__all__ = [
+    "Environment",
+    "RenderFailure",
+    "environment",
+    "kit_notebooks",
+    "kit_notebooks_dir",
+    "render",
+    "setup",
+]

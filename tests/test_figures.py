@@ -1,0 +1,121 @@
+"""cube.figures.export with a real Chromium: real files, real sizes, offline HTML."""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+
+import matplotlib
+import plotly.graph_objects as go
+import pytest
+
+from cube import BrowserNotFoundError, CubeError
+from cube.figures import _browser, export, find_browser
+
+matplotlib.use("Agg")
+
+EVIL = '</script><script>alert("pwned")</script><img src=x onerror=alert(2)>'
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.fixture
+def bar() -> go.Figure:
+    return go.Figure(go.Bar(x=["economy", "war", "taxes"], y=[3, 1, 2]), layout={"title": "Topics"})
+
+
+def test_png_has_the_pixel_size_asked_for(tmp_path, bar):
+    (path,) = export(bar, tmp_path / "bar.png", width=420, height=300, scale=2)
+    assert path == tmp_path / "bar.png"
+    assert png_size(path.read_bytes()) == (840, 600)
+
+
+def test_every_format_for_a_mapping_of_figures(tmp_path, bar):
+    scatter = go.Figure(go.Scattergl(x=list(range(500)), y=[i % 17 for i in range(500)]))
+    paths = export(
+        {"bar": bar, "scatter": scatter},
+        tmp_path / "slides",
+        formats=("png", "svg", "pdf", "html", "json"),
+        width=500,
+        height=400,
+    )
+    assert [p.name for p in paths] == [
+        f"{name}.{fmt}" for name in ("bar", "scatter") for fmt in ("png", "svg", "pdf", "html", "json")
+    ]
+    for name in ("bar", "scatter"):
+        assert png_size((tmp_path / "slides" / f"{name}.png").read_bytes()) == (500, 400)
+        assert (tmp_path / "slides" / f"{name}.pdf").read_bytes().startswith(b"%PDF-")
+        svg = (tmp_path / "slides" / f"{name}.svg").read_text()
+        assert "<svg" in svg and 'width="500"' in svg
+        assert json.loads((tmp_path / "slides" / f"{name}.json").read_text())["data"]
+    assert not list((tmp_path / "slides").glob(".*part*")), "no temporary files left behind"
+
+
+def test_html_opens_offline_and_never_runs_document_text(tmp_path):
+    fig = go.Figure(go.Scatter(x=[1, 2], y=[1, 2], hovertext=[EVIL, "fine"], text=[EVIL, "b"]))
+    (path,) = export(fig, tmp_path / "docs.html")
+    html = path.read_text()
+    assert "<script src=" not in html and 'src="http' not in html  # plotly.js is inline
+    assert len(html) > 1_000_000
+    assert "alert(" in html  # the text is there ...
+    assert "<script>alert" not in html and "</script><script>alert" not in html  # ... inert
+    assert "<img src=x" not in html
+
+
+def test_cdn_only_when_asked(tmp_path, bar):
+    (path,) = export(bar, tmp_path / "small.html", include_plotlyjs="cdn")
+    assert "cdn.plot.ly" in path.read_text()
+
+
+def test_matplotlib_figures_export_through_the_same_call(tmp_path):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([1, 2, 3], [2, 1, 3])
+    paths = export({"line": fig}, tmp_path, formats=("png", "pdf", "svg"), scale=2)
+    assert png_size(paths[0].read_bytes()) == (800, 600)
+    assert paths[1].read_bytes().startswith(b"%PDF-")
+    assert "<svg" in paths[2].read_text()
+    with pytest.raises(CubeError, match="cannot be saved as html"):
+        export(fig, tmp_path / "line.html")
+    plt.close(fig)
+
+
+def test_bad_arguments_are_clear(tmp_path, bar):
+    with pytest.raises(CubeError, match="unknown figure format 'gif'"):
+        export(bar, tmp_path / "x", formats="gif")
+    with pytest.raises(CubeError, match="not a plotly or matplotlib figure"):
+        export("a string", tmp_path / "x.png")
+    with pytest.raises(CubeError, match="plain file name"):
+        export({"../escape": bar}, tmp_path)
+
+
+def test_chrome_is_found_with_no_configuration():
+    assert find_browser()  # CI installs Debian's chromium; nothing is configured
+
+
+def test_broken_browser_path_fails_fast(tmp_path, bar, monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-chrome-here"))
+    started = time.monotonic()
+    with pytest.raises(BrowserNotFoundError, match="BROWSER_PATH=.*no-chrome-here"):
+        export(bar, tmp_path / "bar.png")
+    assert time.monotonic() - started < 5
+    assert not (tmp_path / "bar.png").exists()
+
+
+def test_no_browser_anywhere_names_what_to_install(tmp_path, bar, monkeypatch):
+    from cube.figures import _export
+
+    _export.stop_session()
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(_browser, "TYPICAL_PATHS", ())
+    monkeypatch.setattr(_browser, "_kaleido_copy", lambda: None)
+    started = time.monotonic()
+    with pytest.raises(BrowserNotFoundError, match="apt-get install chromium.*BROWSER_PATH"):
+        export(bar, tmp_path / "bar.png")
+    assert time.monotonic() - started < 5
