@@ -44,7 +44,9 @@ def test_every_format_for_a_mapping_of_figures(tmp_path, bar):
         height=400,
     )
     assert [p.name for p in paths] == [
-        f"{name}.{fmt}" for name in ("bar", "scatter") for fmt in ("png", "svg", "pdf", "html", "json")
+        f"{name}.{fmt}"
+        for name in ("bar", "scatter")
+        for fmt in ("png", "svg", "pdf", "html", "json")
     ]
     for name in ("bar", "scatter"):
         assert png_size((tmp_path / "slides" / f"{name}.png").read_bytes()) == (500, 400)
@@ -101,7 +103,7 @@ def test_chrome_is_found_with_no_configuration():
 def test_broken_browser_path_fails_fast(tmp_path, bar, monkeypatch):
     monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-chrome-here"))
     started = time.monotonic()
-    with pytest.raises(BrowserNotFoundError, match="BROWSER_PATH=.*no-chrome-here"):
+    with pytest.raises(BrowserNotFoundError, match=r"BROWSER_PATH=.*no-chrome-here"):
         export(bar, tmp_path / "bar.png")
     assert time.monotonic() - started < 5
     assert not (tmp_path / "bar.png").exists()
@@ -116,6 +118,6 @@ def test_no_browser_anywhere_names_what_to_install(tmp_path, bar, monkeypatch):
     monkeypatch.setattr(_browser, "TYPICAL_PATHS", ())
     monkeypatch.setattr(_browser, "_kaleido_copy", lambda: None)
     started = time.monotonic()
-    with pytest.raises(BrowserNotFoundError, match="apt-get install chromium.*BROWSER_PATH"):
+    with pytest.raises(BrowserNotFoundError, match=r"apt-get install chromium.*BROWSER_PATH"):
         export(bar, tmp_path / "bar.png")
     assert time.monotonic() - started < 5

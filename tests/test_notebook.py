@@ -38,7 +38,9 @@ def figure_notebook(tmp_path):
 
 def test_rendered_html_keeps_every_figure_offline(figure_notebook, tmp_path, capsys):
     out = tmp_path / "site"
-    code = main(["render", str(figure_notebook), "--to", "html,ipynb", "--out", str(out), "--quick"])
+    code = main(
+        ["render", str(figure_notebook), "--to", "html,ipynb", "--out", str(out), "--quick"]
+    )
     assert code == 0, capsys.readouterr().err
     html = (out / "figures.html").read_text()
     assert html.count("Plotly.newPlot(") == FIGURES
@@ -61,7 +63,9 @@ def test_rendered_html_keeps_every_figure_offline(figure_notebook, tmp_path, cap
     printed = "".join(o.get("text", "") for o in executed.cells[-1].outputs)
     assert "quick: 1" in printed
     summary = "".join(o.get("text", "") for o in executed.cells[0].outputs)
-    assert re.search(r"cube \S+ \| model all-MiniLM-L6-v2 \(bundled package\) \| device \w+", summary)
+    assert re.search(
+        r"cube \S+ \| model all-MiniLM-L6-v2 \(bundled package\) \| device \w+", summary
+    )
 
 
 def test_a_failing_cell_is_named(tmp_path, capsys):
