@@ -13,7 +13,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from cube._errors import BrowserNotFoundError, CubeError, InputError, ModelNotFoundError
+from cube._errors import (
+    BrowserNotFoundError,
+    CacheWarning,
+    CubeError,
+    InputError,
+    ModelNotFoundError,
+)
 
 __version__ = "0.1.0"
 
@@ -45,6 +51,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "BrowserNotFoundError",
+    "CacheWarning",
     "CubeError",
     "InputError",
     "ModelNotFoundError",

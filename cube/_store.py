@@ -67,7 +67,8 @@ def _write_chunk(path: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
     payload_hash.update(vectors.data)
     header = {
         "format": 1,
-        "n": int(keys.shape[0]),
+        "n": int(vectors.shape[0]),
+        "key_bytes": int(keys.shape[1]),
         "dim": int(vectors.shape[1]),
         "dtype": "<f4",
         "sha256": payload_hash.hexdigest(),
@@ -110,20 +111,48 @@ def _read_chunk(path: Path) -> _Chunk:
         try:
             header = json.loads(f.read(header_len))
             n, dim, checksum = int(header["n"]), int(header["dim"]), str(header["sha256"])
+            key_bytes = int(header.get("key_bytes", KEY_BYTES))
         except (ValueError, KeyError, TypeError) as exc:
             raise ChunkError("unreadable header") from exc
     offset = len(MAGIC) + 4 + header_len
-    expected = offset + n * KEY_BYTES + n * dim * 4
+    expected = offset + n * key_bytes + n * dim * 4
     if header.get("format") != 1 or header.get("dtype") != "<f4" or n <= 0 or dim <= 0:
         raise ChunkError("unknown layout")
+    if key_bytes not in (0, KEY_BYTES):
+        raise ChunkError("unknown key size")
     if size != expected:
         raise ChunkError(f"{size} bytes where {expected} were expected (truncated?)")
     data = np.memmap(path, dtype=np.uint8, mode="r", offset=offset, shape=(expected - offset,))
     if hashlib.sha256(data).hexdigest() != checksum:
         raise ChunkError("checksum mismatch")
-    keys = data[: n * KEY_BYTES].reshape(n, KEY_BYTES)
-    vectors = data[n * KEY_BYTES :].view("<f4").reshape(n, dim)
+    keys = data[: n * key_bytes].reshape(n, key_bytes)
+    vectors = data[n * key_bytes :].view("<f4").reshape(n, dim)
     return _Chunk(path, keys, vectors)
+
+
+def save_matrix(path: Path, matrix: np.ndarray) -> None:
+    """Write one float32 matrix to ``path`` atomically, with a checksum (same file format)."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_chunk(path, np.empty((len(matrix), 0), np.uint8), matrix)
+
+
+def load_matrix(path: Path) -> np.ndarray | None:
+    """The matrix at ``path``; None if there is none, or (with a warning) if it is damaged."""
+    try:
+        chunk = _read_chunk(path)
+    except FileNotFoundError:
+        return None
+    except (ChunkError, OSError, ValueError) as exc:
+        warnings.warn(
+            f"cube: damaged cache file {path} ({exc}); removed it, it will be recomputed",
+            CacheWarning,
+            stacklevel=2,
+        )
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+    return np.array(chunk.vectors)
 
 
 class VectorStore:

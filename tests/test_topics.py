@@ -1,0 +1,241 @@
+"""cube.topics and the main job `cube topics`, on small slices of the bundled corpus."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+import cube
+from cube._cli import main
+from cube.topics._reduce import ReductionStats
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def corpus() -> pd.DataFrame:
+    return cube.datasets.load("sotu", sample=400, seed=11)
+
+
+@pytest.fixture(scope="module")
+def module_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("topics-cache")
+
+
+@pytest.fixture
+def shared_cache(module_cache, monkeypatch) -> Path:
+    """One cache for the tests of this module, so embeddings are computed once."""
+    monkeypatch.setenv("CUBE_CACHE_DIR", str(module_cache))
+    return module_cache
+
+
+def topic_words(topic_model) -> list[str]:
+    return [
+        word
+        for topic in topic_model.get_topics()
+        for phrase, _ in topic_model.get_topic(topic)
+        for word in phrase.split()
+    ]
+
+
+def test_topics_are_real_bertopic_without_stop_words(corpus, shared_cache):
+    from bertopic import BERTopic
+
+    docs = corpus["text"].tolist()
+    topic_model = cube.topics.fit(docs)
+    assert isinstance(topic_model, BERTopic)
+    assert len(set(topic_model.topics_) - {-1}) >= 2
+    words = topic_words(topic_model)
+    assert words
+    assert not [w for w in words if w.lower() in ENGLISH_STOP_WORDS]
+    assert not [w for w in words if any(ch.isdigit() for ch in w)]
+
+
+def test_same_seed_same_topics_and_the_second_run_skips_umap(corpus, shared_cache):
+    docs = corpus["text"].tolist()
+    vectors = cube.embed(docs)
+    first = cube.topics.fit(docs, vectors, seed=3)
+    computed = ReductionStats.computed
+    hits = ReductionStats.hits
+    second = cube.topics.fit(docs, vectors, seed=3)
+    assert ReductionStats.computed == computed, "the second run ran UMAP again"
+    assert ReductionStats.hits == hits + 1
+    assert first.topics_ == second.topics_
+    assert first.get_topics() == second.get_topics()
+    cube.topics.fit(docs, vectors, seed=4)
+    assert ReductionStats.computed == computed + 1  # another seed is another reduction
+
+
+def test_reductions_are_cached_per_parameters(corpus, cube_cache):
+    vectors = cube.embed(corpus["text"].tolist()[:120])
+    a = cube.topics.reduce(vectors, 2, seed=0)
+    computed = ReductionStats.computed
+    b = cube.topics.reduce(vectors, 2, seed=0)
+    np.testing.assert_array_equal(a, b)
+    assert ReductionStats.computed == computed
+    c = cube.topics.reduce(vectors, 2, seed=0, n_neighbors=5)
+    assert ReductionStats.computed == computed + 1
+    assert c.shape == (120, 2)
+    for path in (cube_cache / "reductions").glob("*.vec"):
+        data = bytearray(path.read_bytes())
+        data[-8:] = b"\xff" * 8
+        path.write_bytes(bytes(data))
+    with pytest.warns(cube.CacheWarning, match="checksum"):
+        again = cube.topics.reduce(vectors, 2, seed=0)
+    assert ReductionStats.computed == computed + 2
+    np.testing.assert_allclose(again, a, atol=1e-4)  # recomputed, identically seeded
+
+
+def test_too_small_a_corpus_names_the_minimum(corpus):
+    with pytest.raises(cube.InputError, match=r"at least 50 documents.*got 12"):
+        cube.topics.fit(corpus["text"].tolist()[:12], np.zeros((12, 384), np.float32))
+
+
+def test_save_and_load_without_pickle(corpus, shared_cache, tmp_path):
+    docs = corpus["text"].tolist()
+    topic_model = cube.topics.fit(docs, seed=3)
+    saved = cube.topics.save(topic_model, tmp_path / "model")
+    names = {p.name for p in saved.iterdir()}
+    assert {"topics.json", "config.json", "cube.json", "topic_embeddings.safetensors"} <= names
+    assert not [n for n in names if n.endswith((".pkl", ".pickle", ".bin", ".joblib"))]
+    assert "embedding_model" not in json.loads((saved / "config.json").read_text())
+    loaded = cube.topics.load(saved)
+
+    def words(model):
+        return {t: [(w, round(float(x), 5)) for w, x in ws] for t, ws in model.get_topics().items()}
+
+    assert words(loaded) == words(topic_model)
+    similar, _ = loaded.find_topics("taxes and the budget", top_n=1)  # embeds through cube
+    assert similar
+
+
+# -- the main job --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def table(corpus, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("input") / "speeches.csv"
+    corpus.rename(columns={"text": "body"}).to_csv(path, index=False)
+    return path
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(["topics", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_main_job_writes_everything(table, shared_cache, tmp_path, capsys):
+    out = tmp_path / "result"
+    code, stdout, err = run_cli(
+        capsys, str(table), "--text-column", "body", "--time-column", "year",
+        "--class-column", "party", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, err
+    assert re.search(r"\d+ topics in 400 documents", stdout)
+    topics = pd.read_csv(out / "topics.csv")
+    assert list(topics.columns) == ["id", "size", "name", "top_words", "representative_documents"]
+    assert topics["size"].sum() == 400
+    documents = pd.read_csv(out / "documents.csv")
+    assert len(documents) == 400
+    assert set(documents["topic"]) <= set(topics["id"])
+    assert documents["probability"].between(0, 1).all()
+    figures = {p.name for p in (out / "figures").iterdir()}
+    for name in ("barchart", "topics_map", "documents_map", "hierarchy", "heatmap",
+                 "topics_over_time", "topics_per_class"):  # fmt: skip
+        assert {f"{name}.png", f"{name}.html"} <= figures
+        assert (out / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["seconds"]) >= {"load", "embed", "reduce", "cluster", "represent",
+                                       "figures", "export", "total"}  # fmt: skip
+    assert cube.topics.load(out / "model").get_topic_info()["Count"].sum() == 400
+    assert not list(tmp_path.glob(".result*")), "no staging folder left behind"
+
+    # Run again with dates instead of years, replacing the output: everything is cached.
+    dated = tmp_path / "dated.csv"
+    frame = pd.read_csv(table)
+    frame["when"] = pd.to_datetime(frame["year"].astype(str) + "-01-15").dt.strftime("%Y-%m-%d")
+    frame.to_csv(dated, index=False)
+    code, _, err = run_cli(
+        capsys, str(dated), "--text-column", "body", "--time-column", "when",
+        "--out", str(out), "--force",
+    )  # fmt: skip
+    assert code == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["cache"] == {
+        "embedded": 0,
+        "embeddings_from_cache": 400,
+        "reductions_computed": 0,
+    }
+    assert (out / "figures" / "topics_over_time.png").exists()
+    assert not (out / "figures" / "topics_per_class.png").exists()
+
+
+BAD_JOBS = {
+    "missing file": (["nope.csv"], "does not exist"),
+    "unknown text column": (["{table}", "--text-column", "speech_text"], "no column 'speech_text'"),
+    "a column of numbers": (["{table}", "--text-column", "passage"], "no words left"),
+    "unknown time column": (
+        ["{table}", "--text-column", "body", "--time-column", "when"],
+        "no column 'when' for --time-column",
+    ),
+    "bad sample": (["{table}", "--sample", "zero"], "--sample takes a positive number"),
+    "too few documents": (
+        ["{table}", "--text-column", "body", "--sample", "20"],
+        "at least 50 documents",
+    ),
+    "text column without file": (["--text-column", "body"], "--text-column needs a FILE"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_JOBS))
+def test_bad_jobs_fail_cleanly(case, table, tmp_path, capsys):
+    argv, message = BAD_JOBS[case]
+    out = tmp_path / "result"
+    code, _, err = run_cli(capsys, *[a.format(table=table) for a in argv], "--out", str(out))
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], err
+    assert not out.exists()
+    assert not list(tmp_path.glob(".result*"))
+
+
+def test_bad_time_and_class_values(table, tmp_path, capsys):
+    frame = pd.read_csv(table, dtype=str)
+    frame.loc[3, "year"] = "sometime"
+    frame.loc[5, "party"] = None
+    broken = tmp_path / "broken.csv"
+    frame.to_csv(broken, index=False)
+    args = [str(broken), "--text-column", "body", "--out", str(tmp_path / "r")]
+    code, _, err = run_cli(capsys, *args, "--time-column", "year")
+    assert code == 2 and "neither years nor dates (rows 4)" in err
+    code, _, err = run_cli(capsys, *args, "--class-column", "party")
+    assert code == 2 and "values of class column 'party' are empty (rows 6)" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_existing_output_is_kept_without_force(table, tmp_path, capsys):
+    out = tmp_path / "result"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    code, _, err = run_cli(capsys, str(table), "--text-column", "body", "--out", str(out))
+    assert code == 2 and "--force" in err
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_an_interrupted_run_leaves_nothing(table, shared_cache, tmp_path, monkeypatch):
+    from cube.topics import _figures
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_figures, "standard_figures", interrupt)
+    out = tmp_path / "result"
+    code = main(["topics", str(table), "--text-column", "body", "--out", str(out)])
+    assert code == 130
+    assert not out.exists()
+    assert not list(tmp_path.glob(".result*"))
