@@ -226,6 +226,13 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+# -- cube lab ------------------------------------------------------------------------------
+def _cmd_lab(args: argparse.Namespace) -> int:
+    from cube.notebook._lab import launch
+
+    return launch(args.dir, port=args.port, open_browser=not args.no_browser)
+
+
 # -- the parser ----------------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
@@ -299,6 +306,18 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--quick", action="store_true", help="small samples (CUBE_QUICK=1)")
     render.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     render.set_defaults(handler=_cmd_render)
+
+    lab = commands.add_parser(
+        "lab",
+        help="open JupyterLab on the kit's notebooks (localhost, token login)",
+        description="Start JupyterLab on the kit's notebooks. Read-only notebooks (an installed "
+        "package, the Nix store) are first copied into DIR (default ./cube-notebooks); a copy "
+        "that already exists is never overwritten.",
+    )
+    lab.add_argument("dir", nargs="?", help="working folder for your copies of the notebooks")
+    lab.add_argument("--port", type=int, default=None, help="port (default: Jupyter's)")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    lab.set_defaults(handler=_cmd_lab)
 
     doctor = commands.add_parser("doctor", help="check this machine is ready for a workshop")
     doctor.set_defaults(handler=_cmd_doctor)

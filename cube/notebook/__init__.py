@@ -6,7 +6,7 @@ Example:
 """
 
 from cube.notebook._render import RenderFailure, kit_notebooks, kit_notebooks_dir, render
-from cube.notebook._setup import Environment, environment, setup
+from cube.notebook._setup import Environment, environment, sample_size, setup
 
 __all__ = [
     "Environment",
@@ -15,5 +15,6 @@ __all__ = [
     "kit_notebooks",
     "kit_notebooks_dir",
     "render",
+    "sample_size",
     "setup",
 ]

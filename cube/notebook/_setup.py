@@ -146,3 +146,13 @@ def setup(*, png: bool = True, scale: float = 1.0, quiet: bool = False) -> None:
         pass
     if not quiet:
         print(environment(png_state=png_state))
+
+
+def sample_size(normal: int, quick: int) -> int:
+    """``quick`` when ``CUBE_QUICK=1`` (rendering, tests), else ``normal``.
+
+    Example:
+        >>> cube.notebook.sample_size(3000, quick=400)
+        3000
+    """
+    return quick if _config.quick_mode() else normal

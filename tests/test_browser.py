@@ -1,0 +1,134 @@
+"""One test in a real browser: `cube lab`, notebook 4, the explorer widget and a plotly figure.
+
+Debian's chromium, driven by Playwright (no browser download): JupyterLab is started with
+`cube lab` on a free localhost port; the test runs all cells of notebook 4, checks that the
+explorer renders and reacts to a selection and that a plotly figure is drawn, and keeps a
+screenshot in its temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from cube.figures import find_browser
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    port, token = free_port(), secrets.token_hex(16)
+    env = {
+        **os.environ,
+        "JUPYTER_TOKEN": token,
+        "CUBE_QUICK": "1",
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+    }
+    log = open(tmp_path / "lab.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cube",
+            "lab",
+            str(tmp_path / "work"),
+            "--port",
+            str(port),
+            "--no-browser",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                pytest.fail(
+                    "JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:]
+                )
+            time.sleep(0.5)
+    # The token is required: without it the API refuses.
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(f"{base}/api/contents", timeout=5)
+    yield base, token
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def test_explorer_in_jupyterlab(lab, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, token = lab
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=find_browser(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(f"{base}/lab/tree/04-explore-interactively.ipynb?token={token}")
+            page.wait_for_selector(".jp-Notebook", timeout=90_000)
+            page.wait_for_selector(
+                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000
+            )
+            page.click("text=Run", timeout=30_000)  # the Run menu
+            page.click("text=Run All Cells")
+
+            dropdown = page.locator(".widget-dropdown select").first
+            dropdown.wait_for(timeout=300_000)
+            expect(page.locator(".widget-html").first).to_contain_text(
+                "Representative documents", timeout=60_000
+            )
+            plot = page.locator(".js-plotly-plot").first
+            plot.wait_for(timeout=60_000)
+            expect(plot.locator(".main-svg").first).to_be_visible()
+
+            options = dropdown.locator("option")
+            assert options.count() >= 3
+            second = options.nth(2)
+            label, value = second.inner_text(), second.get_attribute("value")
+            dropdown.select_option(value=value)
+            topic = label.split(":")[0]
+            expect(page.locator(".js-plotly-plot .gtitle").first).to_contain_text(
+                f"Topic {topic}: top words", timeout=30_000
+            )
+            page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    assert (tmp_path / "explorer.png").stat().st_size > 10_000
