@@ -87,7 +87,6 @@ def execute(path: Path, *, timeout: int = 1800, kernel_name: str = "python3"):
             timeout=timeout,
             kernel_name=kernel_name,
             resources={"metadata": {"path": workdir}},
-            store_widget_state=False,
         )
         try:
             client.execute()
@@ -98,12 +97,18 @@ def execute(path: Path, *, timeout: int = 1800, kernel_name: str = "python3"):
 
 def to_html(nb) -> str:
     """An executed notebook as one HTML page that needs no network (see templates/cube)."""
+    import copy
+
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
         template_name="cube", extra_template_basedirs=[str(Path(__file__).parent / "templates")]
     )
-    body, _ = exporter.from_notebook_node(nb)
+    page = copy.deepcopy(nb)
+    # Saved widget state would make the page load the widget manager from a CDN; widgets show
+    # their plain-text fallback instead.
+    page.metadata.pop("widgets", None)
+    body, _ = exporter.from_notebook_node(page)
     return body
 
 

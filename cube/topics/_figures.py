@@ -39,9 +39,28 @@ def words_from_ctfidf(topic_model: BERTopic) -> Iterator[None]:
         topic_model.representation_model = saved
 
 
+def coerce_timestamps(timestamps: Sequence[Any]) -> tuple[list[Any], list[int]]:
+    """Years as ints, anything else as pandas Timestamps; also the rows (1-based) that are neither.
+
+    BERTopic parses string timestamps with an argument pandas 3 removed, so strings never
+    reach it.
+    """
+    import pandas as pd
+
+    series = pd.Series(list(timestamps), dtype=object)
+    numeric = pd.to_numeric(series, errors="coerce")
+    if numeric.notna().all() and (numeric % 1 == 0).all():
+        return [int(v) for v in numeric], []
+    parsed = pd.to_datetime(series.astype(str), errors="coerce", format="mixed")
+    bad = [i + 1 for i, ok in enumerate(parsed.notna()) if not ok]
+    return list(parsed), bad
+
+
 def time_bins(timestamps: Sequence[Any]) -> list[Any]:
     """Timestamps grouped into at most MAX_BINS steps (years into decades when needed)."""
-    values = list(timestamps)
+    values, bad = coerce_timestamps(timestamps)
+    if bad:
+        raise ValueError(f"timestamps in rows {bad[:8]} are neither years nor dates")
     if len(set(values)) <= MAX_BINS:
         return values
     if all(isinstance(v, (int, np.integer)) for v in values):

@@ -93,18 +93,16 @@ def _time_values(frame: pd.DataFrame, column: str, source: str) -> list[Any]:
         raise InputError(
             f"{source}: {len(missing)} values of time column {column!r} are empty (rows {shown})"
         )
-    numeric = pd.to_numeric(values, errors="coerce")
-    if numeric.notna().all() and (numeric % 1 == 0).all():
-        return [int(v) for v in numeric]
-    parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-    bad = [i + 1 for i, ok in enumerate(parsed.notna()) if not ok]
+    from cube.topics._figures import coerce_timestamps
+
+    parsed, bad = coerce_timestamps(values)
     if bad:
         shown = ", ".join(map(str, bad[:8]))
         raise InputError(
             f"{source}: time column {column!r} has values that are neither years nor dates "
             f"(rows {shown}); use e.g. 1999 or 1999-12-31"
         )
-    return list(parsed)
+    return parsed
 
 
 def _class_values(frame: pd.DataFrame, column: str, source: str) -> list[str]:

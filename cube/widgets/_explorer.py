@@ -134,7 +134,7 @@ class TopicExplorer:
         ids = [t for _, t in options]
         if ids:
             self.topic.value = current if current in ids else ids[0]
-        self.merge_target.options = [(label, t) for label, t in self._labels().items() if t != -1]
+        self.merge_target.options = [(label, t) for t, label in self._labels().items() if t != -1]
         self._show()
 
     def documents_of(self, topic: int) -> list[int]:
