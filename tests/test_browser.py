@@ -8,6 +8,7 @@ screenshot in its temporary folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -104,14 +105,21 @@ def test_explorer_in_jupyterlab(lab, tmp_path):
             page.wait_for_selector(
                 ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000
             )
-            page.click("text=Run", timeout=30_000)  # the Run menu
-            page.click("text=Run All Cells")
+            page.wait_for_timeout(3000)  # let JupyterLab settle on its kernel session
+            # Restart-and-run-all works whatever state the kernel session is in.
+            page.get_by_role("menuitem", name="Run", exact=True).click(timeout=30_000)
+            page.get_by_role("menuitem", name="Restart Kernel and Run All Cells…").click()
+            page.locator(".jp-Dialog .jp-mod-accept").click(timeout=30_000)
 
             dropdown = page.locator(".widget-dropdown select").first
-            dropdown.wait_for(timeout=300_000)
-            expect(page.locator(".widget-html").first).to_contain_text(
-                "Representative documents", timeout=60_000
+            dropdown.wait_for(timeout=240_000)
+            page.wait_for_selector(
+                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=240_000
             )
+            dropdown.scroll_into_view_if_needed()  # plotly draws figures once they are on screen
+            representative = page.locator(".widget-html", has_text="Representative documents")
+            expect(representative.first).to_be_visible(timeout=60_000)
+            before = representative.first.inner_text()
             plot = page.locator(".js-plotly-plot").first
             plot.wait_for(timeout=60_000)
             expect(plot.locator(".main-svg").first).to_be_visible()
@@ -122,12 +130,17 @@ def test_explorer_in_jupyterlab(lab, tmp_path):
             label, value = second.inner_text(), second.get_attribute("value")
             dropdown.select_option(value=value)
             topic = label.split(":")[0]
-            expect(page.locator(".js-plotly-plot .gtitle").first).to_contain_text(
-                f"Topic {topic}: top words", timeout=30_000
-            )
+            title = page.locator(".js-plotly-plot .gtitle", has_text=f"Topic {topic}: documents")
+            expect(title.first).to_be_visible(timeout=30_000)
+            expect(representative.first).not_to_have_text(before, timeout=30_000)
             page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
         except Exception:
+            with contextlib.suppress(Exception):
+                page.locator(".widget-dropdown select").first.scroll_into_view_if_needed(
+                    timeout=5000
+                )
             page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            (tmp_path / "failure.html").write_text(page.content())
             raise
         finally:
             browser.close()

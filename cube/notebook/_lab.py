@@ -58,6 +58,10 @@ def lab_command(root: Path, *, port: int | None = None, open_browser: bool = Tru
         command.append(f"--ServerApp.port={port}")
     if not open_browser:
         command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Containers and CI machines run as root; Jupyter refuses that unless asked. It stays
+        # on 127.0.0.1 behind its token either way.
+        command.append("--allow-root")
     return command
 
 
