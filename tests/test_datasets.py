@@ -1,0 +1,54 @@
+"""The bundled corpus: shipped inside the package, deterministic, and rebuilt identically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import cube
+from cube.datasets import _sotu
+
+SHARED = (
+    Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "sotu-speeches.jsonl.gz"
+)
+
+
+def test_the_bundled_corpus():
+    frame = cube.datasets.load("sotu")
+    assert list(frame.columns) == _sotu.COLUMNS
+    assert 15_000 < len(frame) < 17_000
+    assert (frame["decade"] == frame["year"] // 10 * 10).all()
+    assert frame["year"].between(1790, 2021).all()
+    words = frame["text"].str.split().str.len()
+    assert 90 < words.mean() < 130
+    assert not frame["text"].str.contains(r"\(Applause", regex=True).any()
+    assert (_sotu.DATA_FILE.parent / "PROVENANCE.md").is_file()
+
+
+def test_samples_are_reproducible():
+    a = cube.datasets.load("sotu", sample=50, seed=1)
+    b = cube.datasets.load("sotu", sample=50, seed=1)
+    c = cube.datasets.load("sotu", sample=50, seed=2)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["text"].tolist() != c["text"].tolist()
+    with pytest.raises(cube.InputError, match="unknown dataset"):
+        cube.datasets.load("nope")
+
+
+def test_sentence_splitting():
+    assert _sotu.split_sentences(
+        "Mr. Speaker, we met in Washington, D.C. today. Gen. Grant spoke! Did J. Smith? (Applause.) Yes."
+    ) == [
+        "Mr. Speaker, we met in Washington, D.C. today.",
+        "Gen. Grant spoke!",
+        "Did J. Smith?",
+        "Yes.",
+    ]
+
+
+@pytest.mark.skipif(not SHARED.is_file(), reason="../shared is not beside this checkout")
+def test_rebuilding_from_the_speeches_gives_the_same_table(tmp_path):
+    rebuilt = _sotu.build(SHARED, tmp_path / "passages.parquet")
+    pd.testing.assert_frame_equal(rebuilt, cube.datasets.load("sotu"))
