@@ -130,8 +130,9 @@ def test_explorer_in_jupyterlab(lab, tmp_path):
             label, value = second.inner_text(), second.get_attribute("value")
             dropdown.select_option(value=value)
             topic = label.split(":")[0]
-            title = page.locator(".js-plotly-plot .gtitle", has_text=f"Topic {topic}: documents")
-            expect(title.first).to_be_visible(timeout=30_000)
+            for view in ("top words", "documents over time"):  # both figures redrawn for it
+                title = page.locator(".js-plotly-plot .gtitle", has_text=f"Topic {topic}: {view}")
+                expect(title.first).to_be_visible(timeout=30_000)
             expect(representative.first).not_to_have_text(before, timeout=30_000)
             page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
         except Exception:

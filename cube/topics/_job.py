@@ -84,10 +84,14 @@ def check_output_folder(out: Path, force: bool) -> None:
         raise InputError(f"cannot create {out}: {parent} is not writable")
 
 
+def _empty_rows(values: pd.Series) -> list[int]:
+    return [i + 1 for i, v in enumerate(values) if pd.isna(v) or str(v).strip() == ""]
+
+
 def _time_values(frame: pd.DataFrame, column: str, source: str) -> list[Any]:
     """Years (whole numbers) stay numbers; anything else must parse as dates."""
     values = frame[column]
-    missing = [i + 1 for i, v in enumerate(values) if pd.isna(v) or str(v).strip() == ""]
+    missing = _empty_rows(values)
     if missing:
         shown = ", ".join(map(str, missing[:8]))
         raise InputError(
@@ -107,7 +111,7 @@ def _time_values(frame: pd.DataFrame, column: str, source: str) -> list[Any]:
 
 def _class_values(frame: pd.DataFrame, column: str, source: str) -> list[str]:
     values = frame[column]
-    missing = [i + 1 for i, v in enumerate(values) if pd.isna(v) or str(v).strip() == ""]
+    missing = _empty_rows(values)
     if missing:
         shown = ", ".join(map(str, missing[:8]))
         raise InputError(

@@ -49,6 +49,7 @@ def _umap(params: dict):
         min_dist=params["min_dist"],
         metric=params["metric"],
         random_state=params["seed"],
+        n_jobs=1,  # a seed makes UMAP single-threaded anyway; say so to skip its warning
         low_memory=True,
     )
 

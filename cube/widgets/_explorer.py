@@ -24,6 +24,11 @@ def _snippet(text: str) -> str:
     return text if len(text) <= _SNIPPET_CHARS else text[: _SNIPPET_CHARS - 1] + "…"
 
 
+def _show_figure(fig) -> None:
+    """Interactive only: a PNG copy (cube.notebook.setup) on every click would be wasted work."""
+    fig.show(renderer="plotly_mimetype")
+
+
 def _doc_list(title: str, docs: Sequence[str]) -> str:
     """An HTML list of documents; their text is escaped, so it is shown, never run."""
     items = "".join(f"<li>{html.escape(_snippet(d))}</li>" for d in docs)
@@ -146,7 +151,6 @@ class TopicExplorer:
             self.status.value = "No topic matches the search."
             return
         import plotly.graph_objects as go
-        from IPython.display import display
 
         words = self.topic_model.get_topic(topic) or []
         self.words_figure = go.Figure(
@@ -160,7 +164,7 @@ class TopicExplorer:
         )  # fmt: skip
         self.words_output.clear_output(wait=True)
         with self.words_output:
-            display(self.words_figure)
+            _show_figure(self.words_figure)
         self._show_time(topic)
         reps = self.topic_model.get_representative_docs(topic) or []
         self.representative.value = _doc_list("Representative documents", reps)
@@ -173,7 +177,6 @@ class TopicExplorer:
             self.time_figure = None
             return
         import plotly.graph_objects as go
-        from IPython.display import display
 
         counts = Counter(self.timestamps[i] for i in self.documents_of(topic))
         steps = sorted(set(self.timestamps))
@@ -182,7 +185,7 @@ class TopicExplorer:
             layout={"title": f"Topic {topic}: documents over time", "width": 480, "height": 360},
         )
         with self.time_output:
-            display(self.time_figure)
+            _show_figure(self.time_figure)
 
     def _show_random(self) -> None:
         members = self.documents_of(self.topic.value)
