@@ -217,6 +217,8 @@
                 root = ./.;
                 fileset = lib.fileset.unions [
                   ./pyproject.toml
+                  ./flake.nix
+                  ./flake.lock
                   ./tests
                 ];
               };
