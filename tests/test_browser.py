@@ -90,6 +90,10 @@ def lab(tmp_path):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+    # Stopping `cube lab` stops JupyterLab itself: nothing is left listening.
+    time.sleep(1)
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5)
 
 
 def test_explorer_in_jupyterlab(lab, tmp_path):

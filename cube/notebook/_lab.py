@@ -82,6 +82,11 @@ def launch(
         print(f"copied {len(copied)} notebook(s) into {root} (your copies: edit freely)")
     print(f"JupyterLab on {root.resolve()}: http://127.0.0.1 only, with a login token")
     command = lab_command(root, port=port, open_browser=open_browser)
+    if os.name == "posix":
+        # Become JupyterLab: Ctrl-C and a terminating signal reach it directly, and no server
+        # is left running behind a stopped `cube lab`.
+        sys.stdout.flush()
+        os.execve(command[0], command, lab_environment())
     try:
         return subprocess.call(command, env=lab_environment())
     except KeyboardInterrupt:
