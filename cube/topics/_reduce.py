@@ -30,17 +30,47 @@ def _params(n_components: int, n_neighbors: int, min_dist: float, metric: str, s
     }
 
 
-def reduction_key(embeddings: np.ndarray, params: dict, y: np.ndarray | None = None) -> str:
+def embeddings_digest(embeddings: np.ndarray) -> str:
+    """SHA-256 of the embeddings' shape and float32 bytes: the key of everything made from them."""
     data = np.ascontiguousarray(embeddings, dtype=np.float32)
-    digest = hashlib.sha256()
-    digest.update(json.dumps({"shape": data.shape, **params}, sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps(list(data.shape)).encode())
     digest.update(data.data)
+    return digest.hexdigest()
+
+
+def reduction_key(digest: str, params: dict, y: np.ndarray | None = None) -> str:
+    key = hashlib.sha256(json.dumps({"embeddings": digest, **params}, sort_keys=True).encode())
     if y is not None:
-        digest.update(np.ascontiguousarray(y, dtype=np.int64).data)
-    return digest.hexdigest()[:40]
+        key.update(np.ascontiguousarray(y, dtype=np.int64).data)
+    return key.hexdigest()[:40]
 
 
-def _umap(params: dict):
+# The nearest-neighbour graph is shared by every reduction of the same embeddings (the 5-D one
+# for clustering, the 2-D one for the documents map): computed once per process.
+_knn_memo: dict[tuple, tuple] = {}
+
+
+def _knn(embeddings: np.ndarray, digest: str, params: dict) -> tuple:
+    from umap.umap_ import nearest_neighbors
+
+    memo_key = (digest, params["n_neighbors"], params["metric"], params["seed"])
+    if memo_key not in _knn_memo:
+        _knn_memo.clear()  # keep one graph: it is as large as the corpus
+        _knn_memo[memo_key] = nearest_neighbors(
+            np.asarray(embeddings),
+            params["n_neighbors"],
+            params["metric"],
+            {},
+            False,
+            np.random.RandomState(params["seed"]),
+            low_memory=True,
+            use_pynndescent=True,
+            n_jobs=1,
+        )
+    return _knn_memo[memo_key]
+
+
+def _umap(params: dict, knn: tuple):
     from umap import UMAP
 
     return UMAP(
@@ -51,6 +81,7 @@ def _umap(params: dict):
         random_state=params["seed"],
         n_jobs=1,  # a seed makes UMAP single-threaded anyway; say so to skip its warning
         low_memory=True,
+        precomputed_knn=knn,
     )
 
 
@@ -80,13 +111,15 @@ def reduce(
         (2000, 2)
     """
     params = _params(n_components, n_neighbors, min_dist, metric, seed)
-    path = _config.reductions_dir() / f"{reduction_key(embeddings, params, y)}.vec"
+    digest = embeddings_digest(embeddings)
+    path = _config.reductions_dir() / f"{reduction_key(digest, params, y)}.vec"
     cached = load_matrix(path)
     if cached is not None and cached.shape == (len(embeddings), n_components):
         ReductionStats.hits += 1
         return cached
     started = time.perf_counter()
-    reduced = _umap(params).fit_transform(np.asarray(embeddings), y=y)
+    knn = _knn(embeddings, digest, params)
+    reduced = _umap(params, knn).fit_transform(np.asarray(embeddings), y=y)
     reduced = np.nan_to_num(np.asarray(reduced, dtype=np.float32))
     ReductionStats.computed += 1
     ReductionStats.seconds += time.perf_counter() - started
@@ -145,5 +178,6 @@ class CachedUMAP:
             return self.embedding_
         if self._umap_model is None:
             params = _params(**self.get_params())
-            self._umap_model = _umap(params).fit(self._fit_X, y=self._fit_y)
+            knn = _knn(self._fit_X, embeddings_digest(self._fit_X), params)
+            self._umap_model = _umap(params, knn).fit(self._fit_X, y=self._fit_y)
         return np.asarray(self._umap_model.transform(X), dtype=np.float32)
