@@ -72,6 +72,14 @@ def test_same_seed_same_topics_and_the_second_run_skips_umap(corpus, shared_cach
     assert ReductionStats.computed == computed + 1  # another seed is another reduction
 
 
+def test_new_documents_get_topics(corpus, shared_cache):
+    docs = corpus["text"].tolist()
+    topic_model = cube.topics.fit(docs[:350], seed=3)
+    topics, _ = topic_model.transform(docs[350:])  # CachedUMAP fits a real, seeded UMAP here
+    assert len(topics) == 50
+    assert set(topics) <= set(topic_model.topics_)
+
+
 def test_reductions_are_cached_per_parameters(corpus, cube_cache):
     vectors = cube.embed(corpus["text"].tolist()[:120])
     a = cube.topics.reduce(vectors, 2, seed=0)
