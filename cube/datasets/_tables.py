@@ -39,7 +39,7 @@ def _format_of(path: Path) -> tuple[str, bool]:
     return FORMATS[ext], compressed
 
 
-def _rows(rows: list[int]) -> str:
+def format_rows(rows: list[int]) -> str:
     shown = ", ".join(str(r) for r in rows[:_SHOWN_ROWS])
     return shown + (f" and {len(rows) - _SHOWN_ROWS} more" if len(rows) > _SHOWN_ROWS else "")
 
@@ -174,12 +174,12 @@ def validate_texts(frame: pd.DataFrame, text_column: str, *, source: str = "the 
     if empty:
         raise InputError(
             f"{source}: {len(empty)} of {len(values)} texts in {text_column!r} are empty or "
-            f"missing (rows {_rows(empty)}, counting from 1 after the header); drop or fill them"
+            f"missing (rows {format_rows(empty)}, counting from 1 after the header); drop or fill them"
         )
     if not_strings:
         raise InputError(
             f"{source}: {len(not_strings)} of {len(values)} values in {text_column!r} are not "
-            f"text (rows {_rows(not_strings)}); pick the column that holds the documents"
+            f"text (rows {format_rows(not_strings)}); pick the column that holds the documents"
         )
 
 

@@ -212,15 +212,22 @@ def export(
             elif fmt == "json":
                 _write_atomic(path, lambda p, fig=fig: _plotly_figure(fig).write_json(p))
             else:
-                opts = {"format": fmt, "scale": scale}
                 fig_obj = _plotly_figure(fig)
-                layout = fig_obj.layout
-                opts["width"] = width or layout.width or 700
-                opts["height"] = height or layout.height or 500
+                opts = _image_options(fig_obj, fmt, width, height, scale)
                 static_jobs.append({"fig": fig_obj, "path": path, "opts": opts})
     if static_jobs:
         render_static(static_jobs, mathjax=mathjax)
     return written
+
+
+def _image_options(fig, fmt: str, width: int | None, height: int | None, scale: float) -> dict:
+    """kaleido's options: the size asked for, else the figure's own, else 700 x 500."""
+    return {
+        "format": fmt,
+        "width": width or fig.layout.width or 700,
+        "height": height or fig.layout.height or 500,
+        "scale": scale,
+    }
 
 
 def _plotly_figure(fig: Any):
@@ -259,10 +266,4 @@ def to_png(
 
     start_session()
     fig_obj = _plotly_figure(fig)
-    opts = {
-        "format": "png",
-        "width": width or fig_obj.layout.width or 700,
-        "height": height or fig_obj.layout.height or 500,
-        "scale": scale,
-    }
-    return kaleido.calc_fig_sync(fig_obj, opts=opts)
+    return kaleido.calc_fig_sync(fig_obj, opts=_image_options(fig_obj, "png", width, height, scale))

@@ -22,6 +22,7 @@ import pandas as pd
 
 from cube import __version__, _config
 from cube._errors import InputError
+from cube.datasets._tables import format_rows
 
 DEFAULT_SAMPLE = 4000  # a cold run of the bundled corpus takes about 3 minutes on 2 cores
 DEFAULT_TIME_COLUMN = "year"
@@ -84,40 +85,32 @@ def check_output_folder(out: Path, force: bool) -> None:
         raise InputError(f"cannot create {out}: {parent} is not writable")
 
 
-def _empty_rows(values: pd.Series) -> list[int]:
-    return [i + 1 for i, v in enumerate(values) if pd.isna(v) or str(v).strip() == ""]
+def _require_filled(values: pd.Series, source: str, what: str, fix: str = "") -> None:
+    """One error naming the empty rows of a time or class column."""
+    empty = [i + 1 for i, v in enumerate(values) if pd.isna(v) or str(v).strip() == ""]
+    if empty:
+        raise InputError(
+            f"{source}: {len(empty)} values of {what} are empty (rows {format_rows(empty)}){fix}"
+        )
 
 
 def _time_values(frame: pd.DataFrame, column: str, source: str) -> list[Any]:
     """Years (whole numbers) stay numbers; anything else must parse as dates."""
-    values = frame[column]
-    missing = _empty_rows(values)
-    if missing:
-        shown = ", ".join(map(str, missing[:8]))
-        raise InputError(
-            f"{source}: {len(missing)} values of time column {column!r} are empty (rows {shown})"
-        )
     from cube.topics._figures import coerce_timestamps
 
-    parsed, bad = coerce_timestamps(values)
+    _require_filled(frame[column], source, f"time column {column!r}")
+    parsed, bad = coerce_timestamps(frame[column])
     if bad:
-        shown = ", ".join(map(str, bad[:8]))
         raise InputError(
             f"{source}: time column {column!r} has values that are neither years nor dates "
-            f"(rows {shown}); use e.g. 1999 or 1999-12-31"
+            f"(rows {format_rows(bad)}); use e.g. 1999 or 1999-12-31"
         )
     return parsed
 
 
 def _class_values(frame: pd.DataFrame, column: str, source: str) -> list[str]:
     values = frame[column]
-    missing = _empty_rows(values)
-    if missing:
-        shown = ", ".join(map(str, missing[:8]))
-        raise InputError(
-            f"{source}: {len(missing)} values of class column {column!r} are empty (rows {shown}); "
-            "fill them, e.g. with 'unknown'"
-        )
+    _require_filled(values, source, f"class column {column!r}", "; fill them, e.g. with 'unknown'")
     return [str(v) for v in values]
 
 
