@@ -28,12 +28,14 @@ def bar() -> go.Figure:
     return go.Figure(go.Bar(x=["economy", "war", "taxes"], y=[3, 1, 2]), layout={"title": "Topics"})
 
 
+@pytest.mark.browser
 def test_png_has_the_pixel_size_asked_for(tmp_path, bar):
     (path,) = export(bar, tmp_path / "bar.png", width=420, height=300, scale=2)
     assert path == tmp_path / "bar.png"
     assert png_size(path.read_bytes()) == (840, 600)
 
 
+@pytest.mark.browser
 def test_every_format_for_a_mapping_of_figures(tmp_path, bar):
     scatter = go.Figure(go.Scattergl(x=list(range(500)), y=[i % 17 for i in range(500)]))
     paths = export(
@@ -96,6 +98,7 @@ def test_bad_arguments_are_clear(tmp_path, bar):
         export({"../escape": bar}, tmp_path)
 
 
+@pytest.mark.browser
 def test_chrome_is_found_with_no_configuration():
     assert find_browser()  # CI installs Debian's chromium; nothing is configured
 
