@@ -47,3 +47,13 @@ def reference_model(bundled_model_path: Path):
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(bundled_model_path), device="cpu")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Show what a test recorded with record_property("summary", ...), even without -s."""
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "summary" and report.when == "call":
+                    terminalreporter.write_sep("-", f"{report.nodeid} ({outcome})")
+                    terminalreporter.write_line(value)
