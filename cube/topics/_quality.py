@@ -1,0 +1,409 @@
+"""Topic quality in numbers: NPMI coherence, topic diversity, outliers, seed stability, LDA.
+
+Everything is computed here with numpy, scipy, scikit-learn and pandas (no gensim, no OCTIS), so
+any topic model lands in the same table: a fitted ``BERTopic``, or a :class:`TopicWords` such as
+the one :func:`lda` returns.
+
+Example:
+    >>> quality = cube.topics.evaluate(topic_model, docs)
+    >>> quality.loc["overall", ["npmi", "diversity@10", "outlier_share"]]
+    >>> cube.topics.evaluate(cube.topics.lda(docs, n_topics=20), docs).loc["overall", "npmi"]
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from cube._errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from bertopic import BERTopic
+
+DIVERSITY_AT = (10, 25)
+# How deep the c-TF-IDF (or LDA) ranking goes: enough for diversity@25 and a longer look.
+RANKING_DEPTH = 50
+OVERALL = "overall"
+COLUMNS = (
+    "size",
+    "share",
+    "n_words",
+    "words",
+    "npmi",
+    *(f"diversity@{n}" for n in DIVERSITY_AT),
+    "outlier_share",
+    "n_topics",
+    "largest_topic_size",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class TopicWords:
+    """Any topic model reduced to what :func:`evaluate` needs: labels, ranked words, a tokenizer.
+
+    Attributes:
+        labels: one topic id per document (``-1``: in no topic).
+        words: each topic's words as the model shows them, best first (phrases allowed).
+        analyzer: turns one text into the terms topic words are drawn from, exactly as the model
+            tokenized it (for a ``BERTopic``: its own text cleaning, then its vectorizer).
+        ranking: optionally, a longer ranking of each topic's words, best first, used when more
+            words are asked for than the model shows (``n_shown``).
+        n_shown: how many words per topic the model shows (default: the longest of ``words``).
+
+    Example:
+        >>> topics = TopicWords.from_bertopic(topic_model)
+        >>> topics.top(25)[0][:5]
+    """
+
+    labels: np.ndarray
+    words: Mapping[int, tuple[str, ...]]
+    analyzer: Callable[[str], Iterable[str]]
+    ranking: Mapping[int, tuple[str, ...]] | None = None
+    n_shown: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", np.asarray(self.labels, dtype=np.int64).ravel())
+        object.__setattr__(
+            self, "words", {int(t): tuple(ws) for t, ws in sorted(self.words.items())}
+        )
+        if self.ranking is not None:
+            object.__setattr__(
+                self, "ranking", {int(t): tuple(ws) for t, ws in sorted(self.ranking.items())}
+            )
+        if self.n_shown is None:
+            longest = max((len(ws) for ws in self.words.values()), default=0)
+            object.__setattr__(self, "n_shown", longest)
+
+    def can_rank(self, n: int) -> bool:
+        """Whether :meth:`top` can give ``n`` words a topic (as many as the topic has)."""
+        return self.ranking is not None or n <= self.n_shown
+
+    def top(self, n: int) -> dict[int, tuple[str, ...]]:
+        """Each topic's ``n`` best words, duplicates dropped.
+
+        Up to ``n_shown`` words these are the model's own words (``words``); beyond that, for
+        every topic, the first ``n`` of ``ranking`` (when there is one; else ``words`` as is).
+        """
+        source = self.words if n <= self.n_shown or self.ranking is None else self.ranking
+        return {t: tuple(dict.fromkeys(w for w in ws if w))[:n] for t, ws in source.items()}
+
+    @classmethod
+    def from_bertopic(cls, topic_model: BERTopic, *, depth: int = RANKING_DEPTH) -> TopicWords:
+        """The labels, words and tokenizer of a fitted ``BERTopic``.
+
+        ``words`` are ``topic_model.get_topic(t)`` (whatever representation the model uses,
+        BERTopic's empty padding words dropped); ``ranking`` is each topic's c-TF-IDF ranking
+        (``topic_model.c_tf_idf_`` over ``vectorizer_model.get_feature_names_out()``, words with a
+        positive score, ties broken by vocabulary order), ``depth`` words deep.
+
+        Example:
+            >>> TopicWords.from_bertopic(topic_model).words[0]
+        """
+        if getattr(topic_model, "topics_", None) is None:
+            raise InputError("the topic model is not fitted yet; fit it before evaluating it")
+        topics = sorted(int(t) for t in topic_model.get_topics())
+        shown = {t: topic_model.get_topic(t) or [] for t in topics}
+        words = {t: tuple(w for w, _ in pairs if w) for t, pairs in shown.items()}
+        vectorizer = topic_model.vectorizer_model
+        ranking = None
+        c_tf_idf = getattr(topic_model, "c_tf_idf_", None)
+        if c_tf_idf is not None and c_tf_idf.shape[0] == len(topics):
+            # c-TF-IDF rows follow the sorted topic ids (-1 first when there are outliers).
+            ranking = _rank_rows(c_tf_idf, vectorizer.get_feature_names_out(), topics, depth)
+        analyzer = vectorizer.build_analyzer()
+        clean = getattr(topic_model, "_preprocess_text", None)  # what BERTopic does before it
+        return cls(
+            labels=np.asarray(topic_model.topics_),
+            words=words,
+            analyzer=analyzer if clean is None else _CleanThenAnalyze(clean, analyzer),
+            ranking=ranking,
+            n_shown=max((len(pairs) for pairs in shown.values()), default=0),
+        )
+
+
+class _CleanThenAnalyze:
+    """BERTopic cleans texts (e.g. drops punctuation) before its vectorizer sees them."""
+
+    def __init__(self, clean: Callable[[list[str]], list[str]], analyzer: Callable) -> None:
+        self.clean = clean
+        self.analyzer = analyzer
+
+    def __call__(self, text: str) -> list[str]:
+        return self.analyzer(self.clean([text])[0])
+
+
+def _rank_rows(matrix, names: Sequence[str], topics: Sequence[int], depth: int) -> dict:
+    """Each row's positive entries, highest first (ties: lower column first), ``depth`` deep."""
+    from scipy import sparse
+
+    matrix = sparse.csr_matrix(matrix)
+    ranking = {}
+    for row, topic in enumerate(topics):
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        columns, values = matrix.indices[start:end], matrix.data[start:end]
+        keep = values > 0
+        columns, values = columns[keep], values[keep]
+        order = np.lexsort((columns, -values))[:depth]
+        ranking[topic] = tuple(str(names[c]) for c in columns[order])
+    return ranking
+
+
+def _presence(texts: Sequence[str], analyzer: Callable, vocabulary: Mapping[str, int]):
+    """A sparse boolean documents × terms matrix: does the analyzer emit the term for the text."""
+    from scipy import sparse
+
+    indptr = [0]
+    indices: list[int] = []
+    for text in texts:
+        found = {vocabulary[term] for term in analyzer(text) if term in vocabulary}
+        indices.extend(sorted(found))
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.int32)
+    return sparse.csr_matrix(
+        (data, np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
+        shape=(len(texts), len(vocabulary)),
+    )
+
+
+def _npmi(doc_freq: np.ndarray, co_freq: np.ndarray, n_documents: int, ids: Sequence[int]) -> float:
+    """Mean NPMI over the unordered pairs of ``ids`` (NaN without a pair)."""
+    scores = []
+    for a, b in itertools.combinations(ids, 2):
+        joint = co_freq[a, b]
+        if joint == 0:  # never together (also: a word in no document)
+            scores.append(-1.0)
+        elif joint == n_documents:  # both in every document: perfectly associated
+            scores.append(1.0)
+        else:
+            p_joint = joint / n_documents
+            pmi = math.log(joint * n_documents / (doc_freq[a] * doc_freq[b]))
+            scores.append(pmi / -math.log(p_joint))
+    return float(np.mean(scores)) if scores else math.nan
+
+
+def _diversity(words: Mapping[int, Sequence[str]]) -> float:
+    """Unique words / all words over the topics given (NaN with no words)."""
+    every = [w for ws in words.values() for w in ws]
+    return len(set(every)) / len(every) if every else math.nan
+
+
+def evaluate(
+    topic_model: BERTopic | TopicWords, texts: Sequence[str], *, top_n: int = 10
+) -> pd.DataFrame:
+    """How good are the topics? NPMI coherence, diversity, outliers, sizes: one table.
+
+    ``topic_model`` is a fitted ``BERTopic`` or a :class:`TopicWords` (e.g. from :func:`lda`);
+    ``texts`` are the documents it was fitted on, in the same order.
+
+    The frame has one row per topic, indexed by topic id (``-1``, the outliers, first when
+    present), then one row ``"overall"``. Columns:
+
+    - ``size``: documents in the topic (overall: all documents); ``share``: as a fraction.
+    - ``n_words``, ``words``: how many and which top words were scored (``", "``-joined).
+    - ``npmi``: the topic's coherence, the mean NPMI of its pairs of top words. Overall: the
+      mean over topics other than ``-1`` that have a score: **the headline**.
+    - overall row only: ``diversity@10`` and ``diversity@25`` (unique / all words among the
+      top 10 or 25 words of the topics other than ``-1``; Dieng et al. 2020), ``outlier_share``
+      (fraction of documents labelled ``-1``), ``n_topics`` (not counting ``-1``) and
+      ``largest_topic_size`` (documents in the largest topic other than ``-1``).
+
+    How NPMI is counted (Bouma 2009; Lau et al. 2014): over the ``texts``, a document is one text
+    and a term is present in it or not. Texts are tokenized the way the topic words were made,
+    by the model's own analyzer (``vectorizer_model``, after BERTopic's own text cleaning), so a
+    phrase such as ``"united nations"`` is one term, present in a document when the analyzer
+    emits it (stop words are removed before word pairs are formed, as in the vectorizer). With
+    ``D`` documents, ``P(w) = df(w) / D`` and for two words
+    ``NPMI = log(P(a, b) / (P(a) P(b))) / -log P(a, b)``. A pair that never co-occurs scores
+    -1, and so does every pair with a word found in no document (e.g. a phrase BERTopic made
+    across two joined documents). A topic with fewer than two words has no pair: its NPMI is
+    NaN and it is left out of the mean. (gensim's ``c_npmi``, which OCTIS and so the BERTopic
+    paper use, counts in sliding windows of 10 tokens instead of documents: its numbers run
+    differently, so compare models on this table, not with published figures.)
+
+    Which words: the top ``top_n`` words (NPMI) and top 10 (diversity@10) are the model's own
+    words (``topic_model.get_topic(t)``, any representation) as long as the model shows that
+    many; asked for more (diversity@25 from a model showing 10), every topic's words come from
+    its c-TF-IDF ranking instead (for LDA: its word weights). A score needing more words than
+    the model offers is NaN.
+
+    Example:
+        >>> quality = cube.topics.evaluate(topic_model, docs)
+        >>> quality.loc["overall", "npmi"]  # the headline: mean NPMI over topics
+        >>> quality.drop(index="overall").sort_values("npmi").head()  # least coherent topics
+    """
+    import pandas as pd
+
+    if top_n < 1:
+        raise InputError(f"top_n must be at least 1, got {top_n}")
+    topics = (
+        topic_model
+        if isinstance(topic_model, TopicWords)
+        else TopicWords.from_bertopic(topic_model, depth=max(RANKING_DEPTH, top_n))
+    )
+    texts = list(texts)
+    labels = topics.labels
+    if len(texts) != len(labels):
+        raise InputError(
+            f"the model has topics for {len(labels)} documents but got {len(texts)} texts; "
+            "pass the documents it was fitted on"
+        )
+    if not texts:
+        raise InputError("no documents to evaluate on")
+
+    scored = topics.top(top_n)
+    vocabulary = {w: i for i, w in enumerate(sorted({w for ws in scored.values() for w in ws}))}
+    presence = _presence(texts, topics.analyzer, vocabulary)
+    doc_freq = np.asarray(presence.sum(axis=0)).ravel()
+    co_freq = (presence.T @ presence).toarray()
+
+    ids, counts = np.unique(labels, return_counts=True)
+    sizes = dict(zip(ids.tolist(), counts.tolist(), strict=True))
+    rows = {}
+    for topic in sorted(set(scored) | set(sizes)):
+        words = scored.get(topic, ())
+        rows[topic] = {
+            "size": sizes.get(topic, 0),
+            "share": sizes.get(topic, 0) / len(labels),
+            "n_words": len(words),
+            "words": ", ".join(words),
+            "npmi": _npmi(doc_freq, co_freq, len(texts), [vocabulary[w] for w in words]),
+        }
+    real = [t for t in rows if t != -1]
+    npmi = [rows[t]["npmi"] for t in real if not math.isnan(rows[t]["npmi"])]
+    overall: dict[str, Any] = {
+        "size": len(labels),
+        "share": 1.0,
+        "npmi": float(np.mean(npmi)) if npmi else math.nan,
+        "outlier_share": sizes.get(-1, 0) / len(labels),
+        "n_topics": len(real),
+        "largest_topic_size": max((rows[t]["size"] for t in real), default=0),
+    }
+    for n in DIVERSITY_AT:
+        words = {t: ws for t, ws in topics.top(n).items() if t != -1}
+        overall[f"diversity@{n}"] = _diversity(words) if topics.can_rank(n) else math.nan
+    rows[OVERALL] = overall
+
+    frame = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=list(COLUMNS))
+    frame.index.name = "topic"
+    for column in ("size", "n_words", "n_topics", "largest_topic_size"):
+        frame[column] = frame[column].astype("Int64")
+    frame["words"] = frame["words"].astype("string")
+    return frame
+
+
+@dataclass(frozen=True, eq=False)
+class Stability:
+    """How much the topics move when only the seed changes (see :func:`stability`).
+
+    Attributes:
+        seeds: the seeds, in order.
+        labels: each seed's document labels.
+        ari: adjusted Rand index between the runs, seeds × seeds (1 on the diagonal).
+        mean: the mean ARI over the pairs of different seeds: 1 is identical, about 0 is chance.
+    """
+
+    seeds: tuple[int, ...]
+    labels: Mapping[int, np.ndarray]
+    ari: pd.DataFrame
+    mean: float
+
+    @property
+    def n_topics(self) -> dict[int, int]:
+        """Topics found with each seed (not counting ``-1``)."""
+        return {s: len(set(self.labels[s].tolist()) - {-1}) for s in self.seeds}
+
+
+def stability(
+    texts: Sequence[str],
+    vectors: np.ndarray,
+    *,
+    seeds: Sequence[int] = (0, 1, 2),
+    **fit_kwargs: Any,
+) -> Stability:
+    """Fit once per seed and compare the document labels with the adjusted Rand index.
+
+    Each run is ``cube.topics.fit(texts, vectors, seed=s, representation="ctfidf",
+    **fit_kwargs)``: the representation does not change labels, and plain c-TF-IDF needs no
+    embedding model. Outliers (``-1``) count as one more label. Reductions are cached, so a
+    seed already seen costs no UMAP.
+
+    Example:
+        >>> result = cube.topics.stability(docs, vectors, seeds=(0, 1, 2))
+        >>> result.mean, result.ari
+    """
+    import pandas as pd
+    from sklearn.metrics import adjusted_rand_score
+
+    from cube.topics import fit
+
+    if "representation" in fit_kwargs or "seed" in fit_kwargs:
+        raise TypeError("stability() chooses seed and representation itself; pass seeds=")
+    seeds = tuple(int(s) for s in seeds)
+    if len(set(seeds)) != len(seeds) or len(seeds) < 2:
+        raise InputError(f"stability needs at least two different seeds, got {seeds}")
+    texts = list(texts)
+    labels = {
+        s: np.asarray(fit(texts, vectors, seed=s, representation="ctfidf", **fit_kwargs).topics_)
+        for s in seeds
+    }
+    ari = pd.DataFrame(1.0, index=pd.Index(seeds, name="seed"), columns=list(seeds))
+    pairs = []
+    for a, b in itertools.combinations(seeds, 2):
+        score = float(adjusted_rand_score(labels[a], labels[b]))
+        ari.loc[a, b] = ari.loc[b, a] = score
+        pairs.append(score)
+    return Stability(seeds=seeds, labels=labels, ari=ari, mean=float(np.mean(pairs)))
+
+
+def lda(
+    texts: Sequence[str], n_topics: int, seed: int = 0, *, top_n: int = 10, max_iter: int = 10
+) -> TopicWords:
+    """A baseline: scikit-learn's LDA on cube's vectorizer, as :class:`TopicWords`.
+
+    The counts come from the same ``CountVectorizer`` settings as cube's topic models
+    (``make_vectorizer``); ``words`` are each topic's ``top_n`` heaviest terms and ``ranking``
+    goes 50 deep. A document's label is its most probable topic, so LDA has no outliers, except
+    that a document with no counted term at all (nothing for LDA to go on) gets ``-1``.
+
+    Example:
+        >>> baseline = cube.topics.lda(docs, n_topics=20, seed=0)
+        >>> cube.topics.evaluate(baseline, docs).loc["overall"]
+    """
+    from sklearn.decomposition import LatentDirichletAllocation
+
+    from cube.topics._model import make_vectorizer
+
+    texts = list(texts)
+    if n_topics < 2:
+        raise InputError(f"LDA needs at least 2 topics, got {n_topics}")
+    vectorizer = make_vectorizer(len(texts))
+    try:
+        counts = vectorizer.fit_transform(texts)
+    except ValueError as exc:  # empty vocabulary
+        raise InputError(
+            "the documents have no words left once stop words and numbers are removed"
+        ) from exc
+    model = LatentDirichletAllocation(
+        n_components=n_topics, random_state=seed, max_iter=max_iter, learning_method="batch"
+    )
+    labels = model.fit_transform(counts).argmax(axis=1)
+    labels[counts.getnnz(axis=1) == 0] = -1
+    names = vectorizer.get_feature_names_out()
+    depth = max(RANKING_DEPTH, top_n)
+    ranking = {
+        t: tuple(str(names[i]) for i in np.argsort(-weights, kind="stable")[:depth])
+        for t, weights in enumerate(model.components_)
+    }
+    return TopicWords(
+        labels=labels,
+        words={t: ws[:top_n] for t, ws in ranking.items()},
+        analyzer=vectorizer.build_analyzer(),
+        ranking=ranking,
+        n_shown=top_n,
+    )
