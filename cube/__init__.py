@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from cube._config import config_context, get_config, set_config
 from cube._errors import (
     BrowserNotFoundError,
     CacheWarning,
@@ -20,18 +21,38 @@ from cube._errors import (
     InputError,
     ModelNotFoundError,
 )
-
-__version__ = "0.1.0"
+from cube._version import __version__
 
 # Public names that live in submodules, imported on first access (scikit-learn style).
 _LAZY = {
     "embed": "cube.embeddings",
+    "reduce": "cube.reductions",
 }
-_SUBMODULES = {"datasets", "embeddings", "figures", "notebook", "topics", "widgets"}
+# The stages, in the order data flows through them, then the helpers around them.
+_SUBMODULES = {
+    "datasets",
+    "embeddings",
+    "reductions",
+    "topics",
+    "figures",
+    "pipeline",
+    "notebook",
+    "widgets",
+}
 
 if TYPE_CHECKING:  # pragma: no cover
-    from cube import datasets, embeddings, figures, notebook, topics, widgets
+    from cube import (
+        datasets,
+        embeddings,
+        figures,
+        notebook,
+        pipeline,
+        reductions,
+        topics,
+        widgets,
+    )
     from cube.embeddings import embed
+    from cube.reductions import reduce
 
 
 def __getattr__(name: str):
@@ -56,11 +77,17 @@ __all__ = [
     "InputError",
     "ModelNotFoundError",
     "__version__",
+    "config_context",
     "datasets",
     "embed",
     "embeddings",
     "figures",
+    "get_config",
     "notebook",
+    "pipeline",
+    "reduce",
+    "reductions",
+    "set_config",
     "topics",
     "widgets",
 ]

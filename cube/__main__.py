@@ -2,6 +2,6 @@
 
 import sys
 
-from cube._cli import main
+from cube.cli import main
 
 sys.exit(main())

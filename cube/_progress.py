@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-RENDERING_ENV = "CUBE_RENDERING"  # set by `cube render` for the kernels it starts
+from cube import _config
+
+RENDERING_ENV = "CUBE_RENDERING"  # set by `cube render` for the kernels it starts (see _config)
 
 
 def progress(*args: Any, **kwargs: Any):
@@ -14,7 +15,7 @@ def progress(*args: Any, **kwargs: Any):
     In a headless render, widget bars would end up as ``HBox(...)`` lines (and a widget
     script from a CDN) in the HTML, so they are plain text there.
     """
-    if os.environ.get(RENDERING_ENV):
+    if _config.get_config().rendering:
         from tqdm.std import tqdm
     else:
         from tqdm.auto import tqdm

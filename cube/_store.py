@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import struct
 import time
 import uuid
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cube._cache import atomic_write
 from cube._errors import CacheWarning, CubeError
 
 MAGIC = b"CUBEVEC1"
@@ -76,29 +76,14 @@ def _write_chunk(path: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
     raw = json.dumps(header).encode()
     start = len(MAGIC) + 4 + len(raw)
     raw += b" " * (-start % _ALIGN)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-    try:
+
+    def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
             f.write(MAGIC + struct.pack("<I", len(raw)) + raw)
             f.write(keys.data)
             f.write(vectors.data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
 
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    atomic_write(path, write, durable=True)
 
 
 def _read_chunk(path: Path) -> _Chunk:

@@ -57,3 +57,46 @@ def pytest_terminal_summary(terminalreporter):
                 if name == "summary" and report.when == "call":
                     terminalreporter.write_sep("-", f"{report.nodeid} ({outcome})")
                     terminalreporter.write_line(value)
+
+
+class FakeEncoder:
+    """A stand-in for a SentenceTransformer: deterministic vectors from each text's bytes.
+
+    Fast enough for tests of the cache logic; it records what it was asked to encode.
+    """
+
+    dim = 8
+
+    def __init__(self) -> None:
+        self.max_seq_length = 128
+        self._cube_default_max_seq_length = 128
+        self.encoded: list[str] = []
+
+    def encode(self, texts, *, normalize_embeddings=False, truncate_dim=None, **_):
+        import hashlib
+
+        import numpy as np
+
+        self.encoded.extend(texts)
+        rows = [
+            np.frombuffer(hashlib.sha256(t.encode()).digest()[: self.dim * 4], "<u4") / 2**32
+            for t in texts
+        ]
+        out = np.asarray(rows, np.float32)
+        if normalize_embeddings:
+            out /= np.linalg.norm(out, axis=1, keepdims=True)
+        return out[:, :truncate_dim] if truncate_dim else out
+
+
+@pytest.fixture
+def fake_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """``(model_dir, encoder)``: a model folder whose 'model' is a :class:`FakeEncoder`."""
+    from cube.embeddings import _embed
+
+    model_dir = tmp_path / "fake-model"
+    model_dir.mkdir()
+    (model_dir / "modules.json").write_text("[]")
+    (model_dir / "weights.safetensors").write_bytes(b"fake weights")
+    encoder = FakeEncoder()
+    monkeypatch.setattr(_embed, "load_model", lambda *args, **kwargs: encoder)
+    return model_dir, encoder

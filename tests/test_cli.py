@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cube._cli import main
+from cube.cli import main
 
 HEAVY = ("torch", "sentence_transformers", "transformers", "bertopic", "umap", "hdbscan", "plotly")
 
@@ -26,7 +26,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_import_cube_and_help_stay_light():
     code = (
         "import sys, cube, cube.embeddings, cube.datasets, cube.figures\n"
-        "from cube._cli import main\n"
+        "from cube.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     )
@@ -98,7 +98,7 @@ BAD_INPUTS = {
     "header only": (lambda d: write(d / "header.csv", "text\n"), "header but no rows"),
     "unknown column": (
         lambda d: write(d / "cols.csv", "body\nhello\n"),
-        "no column 'text'; its columns are 'body'",
+        "no column 'text' for --text-column; its columns are 'body'",
     ),
     "non-UTF-8 bytes": (
         lambda d: write(

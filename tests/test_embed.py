@@ -234,3 +234,27 @@ def test_device_choice(monkeypatch):
     if not torch.cuda.is_available() and torch.backends.mps.is_available():
         expected = "mps"
     assert pick_device() == expected
+
+
+def test_one_calls_truncation_never_leaks_into_the_next(tmp_path, bundled_model_path, passages):
+    """The loaded model is shared between calls: max_seq_length must not stick to it.
+
+    With no length in the model's own settings, a space says ``max_seq_length=None``; before
+    the fix, a call after ``max_seq_length=8`` kept encoding 8 word pieces and cached the
+    truncated vectors under the untruncated key.
+    """
+    import json
+
+    model = tmp_path / "no-length"
+    shutil.copytree(bundled_model_path, model)
+    settings = model / "sentence_bert_config.json"
+    config = json.loads(settings.read_text())
+    config.pop("max_seq_length", None)
+    settings.write_text(json.dumps(config))
+    text = [max(passages, key=len)]
+    full = cube.embed(text, model, cache=False)
+    truncated = cube.embed(text, model, max_seq_length=8, cache=False)
+    assert not np.allclose(full, truncated, atol=1e-3)
+    after, stats = embed_with_stats(text, model)  # cached under max_seq_length=None
+    assert embedding_space(model).max_seq_length is None and stats.encoded == 1
+    np.testing.assert_allclose(after, full, atol=1e-5)

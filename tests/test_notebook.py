@@ -8,7 +8,7 @@ import re
 import nbformat
 import pytest
 
-from cube._cli import main
+from cube.cli import main
 
 FIGURES = 3
 

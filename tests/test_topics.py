@@ -12,8 +12,8 @@ import pytest
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 import cube
-from cube._cli import main
-from cube.topics._reduce import ReductionStats
+from cube.cli import main
+from cube.reductions import reduce_with_stats
 
 pytestmark = pytest.mark.slow
 
@@ -61,15 +61,12 @@ def test_same_seed_same_topics_and_the_second_run_skips_umap(corpus, shared_cach
     docs = corpus["text"].tolist()
     vectors = cube.embed(docs)
     first = cube.topics.fit(docs, vectors, seed=3)
-    computed = ReductionStats.computed
-    hits = ReductionStats.hits
     second = cube.topics.fit(docs, vectors, seed=3)
-    assert ReductionStats.computed == computed, "the second run ran UMAP again"
-    assert ReductionStats.hits == hits + 1
+    assert second.umap_model.stats_.from_cache, "the second run ran UMAP again"
     assert first.topics_ == second.topics_
     assert first.get_topics() == second.get_topics()
-    cube.topics.fit(docs, vectors, seed=4)
-    assert ReductionStats.computed == computed + 1  # another seed is another reduction
+    third = cube.topics.fit(docs, vectors, seed=4)
+    assert not third.umap_model.stats_.from_cache  # another seed is another reduction
 
 
 def test_new_documents_get_topics(corpus, shared_cache):
@@ -82,22 +79,22 @@ def test_new_documents_get_topics(corpus, shared_cache):
 
 def test_reductions_are_cached_per_parameters(corpus, cube_cache):
     vectors = cube.embed(corpus["text"].tolist()[:120])
-    a = cube.topics.reduce(vectors, 2, seed=0)
-    computed = ReductionStats.computed
-    b = cube.topics.reduce(vectors, 2, seed=0)
+    a, first = reduce_with_stats(vectors, 2, seed=0)
+    b, again = reduce_with_stats(vectors, 2, seed=0)
     np.testing.assert_array_equal(a, b)
-    assert ReductionStats.computed == computed
-    c = cube.topics.reduce(vectors, 2, seed=0, n_neighbors=5)
-    assert ReductionStats.computed == computed + 1
+    assert not first.from_cache and again.from_cache
+    np.testing.assert_array_equal(cube.topics.reduce(vectors, 2, seed=0), a)  # the 0.1 name
+    c, other = reduce_with_stats(vectors, 2, seed=0, n_neighbors=5)
+    assert not other.from_cache
     assert c.shape == (120, 2)
     for path in (cube_cache / "reductions").glob("*.vec"):
         data = bytearray(path.read_bytes())
         data[-8:] = b"\xff" * 8
         path.write_bytes(bytes(data))
     with pytest.warns(cube.CacheWarning, match="checksum"):
-        again = cube.topics.reduce(vectors, 2, seed=0)
-    assert ReductionStats.computed == computed + 2
-    np.testing.assert_allclose(again, a, atol=1e-4)  # recomputed, identically seeded
+        recomputed, stats = reduce_with_stats(vectors, 2, seed=0)
+    assert not stats.from_cache
+    np.testing.assert_allclose(recomputed, a, atol=1e-4)  # recomputed, identically seeded
 
 
 def test_too_small_a_corpus_names_the_minimum(corpus):
@@ -237,14 +234,35 @@ def test_existing_output_is_kept_without_force(table, tmp_path, capsys):
 
 
 def test_an_interrupted_run_leaves_nothing(table, shared_cache, tmp_path, monkeypatch):
-    from cube.topics import _figures
+    from cube import figures
 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_figures, "standard_figures", interrupt)
+    monkeypatch.setattr(figures, "standard_figures", interrupt)
     out = tmp_path / "result"
     code = main(["topics", str(table), "--text-column", "body", "--out", str(out)])
     assert code == 130
     assert not out.exists()
     assert not list(tmp_path.glob(".result*"))
+
+
+def test_a_fitted_model_saves_the_bertopic_way(corpus, shared_cache, tmp_path):
+    """cube's components live at module level, so BERTopic's default (pickle) save works."""
+    from bertopic import BERTopic
+
+    docs = corpus["text"].tolist()
+    topic_model = cube.topics.fit(docs, cube.embed(docs), seed=3, representation="ctfidf")
+    topic_model.save(tmp_path / "model.pickle")  # BERTopic's default serialization
+    loaded = BERTopic.load(str(tmp_path / "model.pickle"))
+    assert type(loaded.umap_model) is type(topic_model.umap_model)
+    assert loaded.topics_ == topic_model.topics_
+
+
+def test_fit_and_build_share_one_settings_object():
+    settings = cube.topics.TopicSettings(seed=2, top_n_words=7, representation="ctfidf")
+    topic_model = cube.topics.build(500, settings, min_topic_size=9)
+    assert topic_model.top_n_words == 7 and topic_model.min_topic_size == 9
+    assert topic_model.umap_model.seed == 2
+    with pytest.raises(cube.InputError, match="unknown representation"):
+        cube.topics.TopicSettings(representation="lda")

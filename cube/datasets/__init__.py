@@ -12,7 +12,8 @@ from __future__ import annotations
 import pandas as pd
 
 from cube._errors import InputError
-from cube.datasets._tables import load_table, read_table, validate_texts
+from cube.datasets._columns import class_values, parse_times, require_column, time_values
+from cube.datasets._tables import format_rows, load_table, read_table, validate_texts
 
 NAMES = ("sotu",)
 
@@ -35,4 +36,15 @@ def load(name: str = "sotu", sample: int | None = None, seed: int = 0) -> pd.Dat
     return load_sotu(sample=sample, seed=seed)
 
 
-__all__ = ["NAMES", "load", "load_table", "read_table", "validate_texts"]
+__all__ = [
+    "NAMES",
+    "class_values",
+    "format_rows",
+    "load",
+    "load_table",
+    "parse_times",
+    "read_table",
+    "require_column",
+    "time_values",
+    "validate_texts",
+]

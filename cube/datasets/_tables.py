@@ -162,12 +162,9 @@ def validate_texts(frame: pd.DataFrame, text_column: str, *, source: str = "the 
     """Raise :class:`InputError` unless ``frame[text_column]`` holds non-empty strings."""
     if frame.empty:
         raise InputError(f"{source} has a header but no rows; add one row per text")
-    if text_column not in frame.columns:
-        columns = ", ".join(repr(str(c)) for c in frame.columns[:20])
-        raise InputError(
-            f"{source} has no column {text_column!r}; its columns are {columns} "
-            "(choose one with --text-column)"
-        )
+    from cube.datasets._columns import require_column
+
+    require_column(frame, text_column, "--text-column", source)
     values = frame[text_column].tolist()
     empty = [i + 1 for i, v in enumerate(values) if _missing(v) or _blank(v)]
     not_strings = [i + 1 for i, v in enumerate(values) if not (isinstance(v, str) or _missing(v))]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -11,11 +10,18 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from cube import _config
+from cube import _cache, _config
+from cube._cache import atomic_write
 from cube._errors import CubeError, InputError
 from cube._progress import progress
 from cube._store import VectorStore, text_keys
-from cube.embeddings._models import ResolvedModel, load_model, pick_device, resolve_model
+from cube.embeddings._models import (
+    ResolvedModel,
+    default_max_seq_length,
+    load_model,
+    pick_device,
+    resolve_model,
+)
 
 _FLUSH_SECONDS = 5.0  # write finished batches to the cache at least this often
 _FLUSH_ROWS = 4096
@@ -42,20 +48,17 @@ class EmbeddingSpace:
     def key(self) -> str:
         fields = asdict(self)
         fields.pop("model")
-        blob = json.dumps(fields, sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:32]
+        return _cache.fingerprint(fields, length=32)
 
     def store(self) -> VectorStore:
-        return VectorStore(_config.embeddings_dir() / self.key)
+        return VectorStore(_cache.embeddings_dir() / self.key)
 
     def write_meta(self) -> None:
         """Record what this space is, for ``cube cache info`` and ``cube cache clear --model``."""
-        path = _config.embeddings_dir() / self.key / "space.json"
+        path = _cache.embeddings_dir() / self.key / "space.json"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".space.json.{os.getpid()}.part")
-            tmp.write_text(json.dumps(asdict(self), indent=1), encoding="utf-8")
-            os.replace(tmp, path)
+            atomic_write(path, json.dumps(asdict(self), indent=1))
         except OSError as exc:
             raise CubeError(
                 f"cannot write to the cache at {path.parent} ({exc.strerror}); "
@@ -122,7 +125,7 @@ def embed(
     max_seq_length: int | None = None,
     precision: str = "float32",
     truncate_dim: int | None = None,
-    cache: bool = True,
+    cache: bool | None = None,
     show_progress: bool | None = None,
 ) -> np.ndarray:
     """Embed texts with a sentence-transformers model; each distinct text is encoded once, ever.
@@ -140,7 +143,7 @@ def embed(
         max_seq_length: truncate inputs to this many tokens (default: the model's setting).
         precision: ``float32``, ``float16`` or ``bfloat16`` for the model's weights.
         truncate_dim: keep only the first dimensions (Matryoshka models).
-        cache: read and write the on-disk cache.
+        cache: read and write the on-disk cache (default: the ``cache`` setting, on).
         show_progress: a progress bar; by default only when there is much to encode.
 
     Returns:
@@ -178,7 +181,7 @@ def embed_with_stats(
     max_seq_length: int | None = None,
     precision: str = "float32",
     truncate_dim: int | None = None,
-    cache: bool = True,
+    cache: bool | None = None,
     show_progress: bool | None = None,
 ) -> tuple[np.ndarray, EmbedStats]:
     """:func:`embed`, also returning what was encoded and what came from the cache."""
@@ -198,7 +201,8 @@ def embed_with_stats(
     _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
     unique_keys = keys[first]
-    store = space.store() if cache else None
+    use_cache = _cache.enabled() if cache is None else cache
+    store = space.store() if use_cache else None
 
     found = np.zeros(len(first), dtype=bool)
     unique_vectors: np.ndarray | None = None
@@ -261,8 +265,10 @@ def _encode_missing(
     seconds, so an interrupted run keeps what it finished.
     """
     model = load_model(resolved.path, pick_device(device), space.precision)
-    if space.max_seq_length:
-        model.max_seq_length = space.max_seq_length
+    # The loaded model is shared between calls (load_model keeps it): give it this space's
+    # length each time, its own default when the space has none, so one call's truncation
+    # never leaks into a later call's vectors (or their cache key).
+    model.max_seq_length = space.max_seq_length or default_max_seq_length(model)
     order = np.argsort([-len(t) for t in texts], kind="stable")
     group = max(batch_size * 4, 1)
     out: np.ndarray | None = None
@@ -313,7 +319,7 @@ def _encode_missing(
 
 def cache_spaces() -> list[dict]:
     """What the embedding cache holds: one dict per space (model, settings, rows, bytes)."""
-    root = _config.embeddings_dir()
+    root = _cache.embeddings_dir()
     spaces = []
     for directory in sorted(root.iterdir()) if root.is_dir() else []:
         if not directory.is_dir():

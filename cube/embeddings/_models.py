@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from cube import _config
+from cube import _cache, _config
+from cube._cache import atomic_write
 from cube._errors import CubeError, ModelNotFoundError
 
 DEFAULT_REPO = "sentence-transformers/all-MiniLM-L6-v2"
@@ -173,7 +174,7 @@ def model_fingerprint(path: Path) -> str:
         st = p.stat()
         stat_sig.update(f"{p.relative_to(path)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     memo_key = f"{path}|{stat_sig.hexdigest()}"
-    memo_path = _config.cache_dir() / "model-fingerprints.json"
+    memo_path = _cache.root() / "model-fingerprints.json"
     with _fingerprint_lock:
         memo = _read_json(memo_path)
         if memo_key in memo:
@@ -203,9 +204,7 @@ def _write_json_atomic(path: Path, data: dict) -> None:
     """Best effort: a memo that cannot be written is recomputed next time."""
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps(data, indent=1, sort_keys=True))
 
 
 # -- devices and loading -------------------------------------------------------------------
@@ -239,4 +238,10 @@ def load_model(path: Path, device: str, precision: str = "float32"):
         model = model.half()
     elif precision == "bfloat16":
         model = model.bfloat16()
+    model._cube_default_max_seq_length = model.max_seq_length
     return model
+
+
+def default_max_seq_length(model) -> int | None:
+    """The input length a model loaded by :func:`load_model` had before anyone changed it."""
+    return getattr(model, "_cube_default_max_seq_length", model.max_seq_length)

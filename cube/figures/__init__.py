@@ -1,12 +1,31 @@
-"""Figure export: static images through one browser session, offline HTML, JSON.
+"""Figures: the standard set of a fitted model, and export through one browser session.
 
 Example:
     >>> from cube import figures
-    >>> figures.export(fig, "out/barchart.png")
-    [PosixPath('out/barchart.png')]
+    >>> figs = figures.standard_figures(topic_model, docs, vectors)
+    >>> figures.export(figs, "out/", formats=("png", "html"))
 """
 
 from cube.figures._browser import find_browser
-from cube.figures._export import FORMATS, export, start_session, stop_session
+from cube.figures._export import FORMATS, export, start_session, stop_session, to_png
+from cube.figures._standard import (
+    MAX_BINS,
+    document_coordinates,
+    standard_figures,
+    time_bins,
+    words_from_ctfidf,
+)
 
-__all__ = ["FORMATS", "export", "find_browser", "start_session", "stop_session"]
+__all__ = [
+    "FORMATS",
+    "MAX_BINS",
+    "document_coordinates",
+    "export",
+    "find_browser",
+    "standard_figures",
+    "start_session",
+    "stop_session",
+    "time_bins",
+    "to_png",
+    "words_from_ctfidf",
+]

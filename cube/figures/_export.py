@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from cube._cache import atomic_write
 from cube._errors import BrowserNotFoundError, CubeError
 from cube.figures._browser import INSTALL_HINT, find_browser
 
@@ -126,16 +127,6 @@ def _targets(figures: Any, destination: Path) -> list[tuple[Path, Any]]:
     return [(stem, figures)]
 
 
-def _write_atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-
-
 def export(
     figures: Any,
     destination: str | os.PathLike,
@@ -198,19 +189,19 @@ def export(
             path = base.with_name(f"{base.name}.{fmt}")
             written.append(path)
             if _is_matplotlib(fig):
-                _write_atomic(
+                atomic_write(
                     path,
                     lambda p, fig=fig, fmt=fmt: fig.savefig(p, format=fmt, dpi=100 * scale),
                 )
             elif fmt == "html":
-                _write_atomic(
+                atomic_write(
                     path,
                     lambda p, fig=fig: _plotly_figure(fig).write_html(
                         p, include_plotlyjs=include_plotlyjs, full_html=True
                     ),
                 )
             elif fmt == "json":
-                _write_atomic(path, lambda p, fig=fig: _plotly_figure(fig).write_json(p))
+                atomic_write(path, lambda p, fig=fig: _plotly_figure(fig).write_json(p))
             else:
                 fig_obj = _plotly_figure(fig)
                 opts = _image_options(fig_obj, fmt, width, height, scale)

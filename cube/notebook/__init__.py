@@ -5,6 +5,8 @@ Example:
     >>> cube.notebook.setup()
 """
 
+from cube.notebook._lab import launch as launch_lab
+from cube.notebook._lab import prepare_workdir
 from cube.notebook._render import RenderFailure, kit_notebooks, kit_notebooks_dir, render
 from cube.notebook._setup import Environment, environment, sample_size, setup
 
@@ -14,6 +16,8 @@ __all__ = [
     "environment",
     "kit_notebooks",
     "kit_notebooks_dir",
+    "launch_lab",
+    "prepare_workdir",
     "render",
     "sample_size",
     "setup",

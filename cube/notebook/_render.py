@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cube._cache import atomic_write
 from cube._errors import CubeError, InputError
 from cube._progress import RENDERING_ENV
 
@@ -62,16 +63,6 @@ def _failure(path: Path, nb) -> RenderFailure:
             if output.get("output_type") == "error":
                 return RenderFailure(path, number, f"{output['ename']}: {output['evalue']}")
     return RenderFailure(path, 0, "the kernel stopped")
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
 
 
 def execute(path: Path, *, timeout: int = 1800, kernel_name: str = "python3"):
@@ -159,11 +150,11 @@ def render(
                 continue
             if "html" in formats:
                 target = out_dir / f"{path.stem}.html"
-                _write_atomic(target, to_html(nb))
+                atomic_write(target, to_html(nb))
                 written.append(target)
             if "ipynb" in formats:
                 target = out_dir / path.name
-                _write_atomic(target, nbformat.writes(nb))
+                atomic_write(target, nbformat.writes(nb))
                 written.append(target)
     return written, failures
 

@@ -12,7 +12,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from cube import __version__, _config
+from cube import _config
+from cube._version import __version__
 
 RENDERER_NAME = "cube"
 _PLOTLYJS_MARKER = "cube-plotlyjs"
@@ -51,7 +52,7 @@ def _renderer_class():
             return bundle
 
         def _render_png(self, fig_dict: dict) -> bytes | None:
-            from cube.figures._export import to_png
+            from cube.figures import to_png
 
             try:
                 return to_png(fig_dict, scale=self.scale)
@@ -131,7 +132,7 @@ def setup(*, png: bool = True, scale: float = 1.0, quiet: bool = False) -> None:
     png_state = "no PNG"
     if png:
         try:
-            from cube.figures._browser import find_browser
+            from cube.figures import find_browser
 
             png_state = f"PNG ({find_browser()})"
         except Exception as exc:

@@ -1,34 +1,98 @@
 """Topic modeling with BERTopic and teaching defaults; results are plain ``BERTopic`` objects.
 
+This stage only models: vectors (``cube.embeddings``) and their reductions
+(``cube.reductions``) come before it, figures (``cube.figures``) after it. BERTopic, hdbscan
+and scikit-learn load the first time a name below is used.
+
 Example:
     >>> import cube
     >>> docs = cube.datasets.load("sotu", sample=2000)["text"].tolist()
     >>> vectors = cube.embed(docs)
     >>> topic_model = cube.topics.fit(docs, vectors)
-    >>> figures = cube.topics.standard_figures(topic_model, docs, vectors)
+    >>> figures = cube.figures.standard_figures(topic_model, docs, vectors)
 """
 
-from cube.topics._figures import document_coordinates, standard_figures
-from cube.topics._io import load, save
-from cube.topics._model import (
-    MIN_DOCUMENTS,
-    build,
-    default_min_topic_size,
-    fit,
-    make_embedder,
-)
-from cube.topics._reduce import CachedUMAP, reduce
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+_LAZY = {
+    "CachedUMAP": "cube.topics._components",
+    "CubeEmbedder": "cube.topics._components",
+    "TimedHDBSCAN": "cube.topics._components",
+    "MIN_DOCUMENTS": "cube.topics._model",
+    "REPRESENTATIONS": "cube.topics._model",
+    "TopicSettings": "cube.topics._model",
+    "build": "cube.topics._model",
+    "check_corpus_size": "cube.topics._model",
+    "default_min_topic_size": "cube.topics._model",
+    "fit": "cube.topics._model",
+    "fit_transform": "cube.topics._model",
+    "make_embedder": "cube.topics._model",
+    "make_vectorizer": "cube.topics._model",
+    "Stability": "cube.topics._quality",
+    "TopicWords": "cube.topics._quality",
+    "evaluate": "cube.topics._quality",
+    "lda": "cube.topics._quality",
+    "stability": "cube.topics._quality",
+    "load": "cube.topics._io",
+    "save": "cube.topics._io",
+    # Reductions come before topics (cube.reduce); kept here for code written against 0.1.
+    "reduce": "cube.reductions",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cube.reductions import reduce
+    from cube.topics._components import CachedUMAP, CubeEmbedder, TimedHDBSCAN
+    from cube.topics._io import load, save
+    from cube.topics._model import (
+        MIN_DOCUMENTS,
+        REPRESENTATIONS,
+        TopicSettings,
+        build,
+        check_corpus_size,
+        default_min_topic_size,
+        fit,
+        fit_transform,
+        make_embedder,
+        make_vectorizer,
+    )
+    from cube.topics._quality import Stability, TopicWords, evaluate, lda, stability
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'cube.topics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "MIN_DOCUMENTS",
+    "REPRESENTATIONS",
     "CachedUMAP",
+    "CubeEmbedder",
+    "Stability",
+    "TimedHDBSCAN",
+    "TopicSettings",
+    "TopicWords",
     "build",
+    "check_corpus_size",
     "default_min_topic_size",
-    "document_coordinates",
+    "evaluate",
     "fit",
+    "fit_transform",
+    "lda",
     "load",
     "make_embedder",
+    "make_vectorizer",
     "reduce",
     "save",
-    "standard_figures",
+    "stability",
 ]

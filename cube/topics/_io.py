@@ -55,7 +55,7 @@ def load(path: str | os.PathLike, *, embedding_model: str | None = None) -> BERT
     """
     from bertopic import BERTopic
 
-    from cube.topics._model import make_embedder
+    from cube.topics._components import CubeEmbedder
 
     path = Path(path)
     if not (path / "topics.json").is_file():
@@ -67,4 +67,4 @@ def load(path: str | os.PathLike, *, embedding_model: str | None = None) -> BERT
     name = embedding_model or meta.get("embedding_model")
     if not name:
         raise CubeError(f"{path} does not say which embedding model it used; pass embedding_model=")
-    return BERTopic.load(str(path), embedding_model=make_embedder(name))
+    return BERTopic.load(str(path), embedding_model=CubeEmbedder(name))

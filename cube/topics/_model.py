@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cube import _config
 from cube._errors import InputError
-from cube.topics._reduce import DEFAULT_NEIGHBORS, CachedUMAP
+from cube.reductions import DEFAULT_NEIGHBORS
 
 if TYPE_CHECKING:  # pragma: no cover
     from bertopic import BERTopic
@@ -33,36 +33,27 @@ def default_min_topic_size(n_documents: int) -> int:
 
 def make_embedder(model: str | os.PathLike = _config.DEFAULT_MODEL):
     """A BERTopic embedding backend that goes through ``cube.embed`` and its cache."""
-    from bertopic.backend import BaseEmbedder
+    from cube.topics._components import CubeEmbedder
 
-    from cube.embeddings import embed
-
-    class CubeEmbedder(BaseEmbedder):
-        """BERTopic backend: every text is embedded once, ever (see ``cube.embed``)."""
-
-        def __init__(self, model_name: str) -> None:
-            super().__init__()
-            self.model_name = model_name
-
-        def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
-            return embed(list(documents), self.model_name, show_progress=verbose or None)
-
-    return CubeEmbedder(os.fspath(model))
+    return CubeEmbedder(model)
 
 
-def _timed_hdbscan(**params: Any):
-    from hdbscan import HDBSCAN
+def make_vectorizer(n_documents: int, *, min_df: int | None = None):
+    """cube's ``CountVectorizer``: English stop words out, no numbers, words and word pairs.
 
-    class TimedHDBSCAN(HDBSCAN):
-        """HDBSCAN that remembers how long ``fit`` took (for the stage timings)."""
+    ``min_df`` (a word must appear in that many documents) is 2 from 200 documents on.
 
-        def fit(self, X, y=None, **kwargs):
-            started = time.perf_counter()
-            result = super().fit(X, y, **kwargs)
-            self.fit_seconds_ = time.perf_counter() - started
-            return result
+    Example:
+        >>> make_vectorizer(4000).fit(docs).get_feature_names_out()[:3]
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
 
-    return TimedHDBSCAN(**params)
+    return CountVectorizer(
+        stop_words="english",
+        token_pattern=TOKEN_PATTERN,
+        ngram_range=(1, 2),
+        min_df=min_df if min_df is not None else (2 if n_documents >= 200 else 1),
+    )
 
 
 def check_corpus_size(n_documents: int, min_topic_size: int) -> None:
@@ -76,72 +67,96 @@ def check_corpus_size(n_documents: int, min_topic_size: int) -> None:
         )
 
 
-def build(
-    *,
-    n_documents: int,
-    model: str | os.PathLike = _config.DEFAULT_MODEL,
-    min_topic_size: int | None = None,
-    n_neighbors: int = DEFAULT_NEIGHBORS,
-    seed: int = 0,
-    representation: str = "keybert+mmr",
-    top_n_words: int = 10,
-    nr_topics: int | str | None = None,
-    verbose: bool = False,
-) -> BERTopic:
-    """An unfitted ``BERTopic`` with cube's teaching defaults (see :func:`fit`)."""
-    from bertopic import BERTopic
-    from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
-    from sklearn.feature_extraction.text import CountVectorizer
+REPRESENTATIONS = ("keybert+mmr", "keybert", "mmr", "ctfidf")
 
-    min_topic_size = min_topic_size or default_min_topic_size(n_documents)
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """Everything that shapes a cube topic model, shared by :func:`build` and :func:`fit`.
+
+    Attributes:
+        model: the sentence-transformers model for embeddings and topic words.
+        min_topic_size: the smallest group of documents that counts as a topic
+            (default: scaled to the corpus, see :func:`default_min_topic_size`).
+        n_neighbors: UMAP's neighbourhood: smaller finds more local, smaller topics.
+        seed: makes UMAP (and so the topics) reproducible.
+        representation: ``keybert+mmr``, ``keybert``, ``mmr`` or ``ctfidf`` (plain c-TF-IDF).
+        top_n_words: words kept per topic.
+        nr_topics: merge down to this many topics (or ``"auto"``).
+        verbose: BERTopic's own logging.
+    """
+
+    model: str | os.PathLike = _config.DEFAULT_MODEL
+    min_topic_size: int | None = None
+    n_neighbors: int = DEFAULT_NEIGHBORS
+    seed: int = 0
+    representation: str = "keybert+mmr"
+    top_n_words: int = 10
+    nr_topics: int | str | None = None
+    verbose: bool = False
+
+    def __post_init__(self) -> None:
+        if self.representation not in REPRESENTATIONS:
+            raise InputError(
+                f"unknown representation {self.representation!r}; "
+                f"use one of {', '.join(REPRESENTATIONS)}"
+            )
+
+    def representation_model(self):
+        from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+
+        def keybert():
+            return KeyBERTInspired(top_n_words=self.top_n_words, random_state=self.seed)
+
+        def mmr():
+            return MaximalMarginalRelevance(diversity=0.3, top_n_words=self.top_n_words)
+
+        return {
+            "keybert+mmr": lambda: [keybert(), mmr()],
+            "keybert": keybert,
+            "mmr": mmr,
+            "ctfidf": lambda: None,
+        }[self.representation]()
+
+
+def build(n_documents: int, settings: TopicSettings | None = None, **changes: Any) -> BERTopic:
+    """An unfitted ``BERTopic`` with cube's teaching defaults (see :func:`fit`).
+
+    ``changes`` are :class:`TopicSettings` fields, e.g. ``build(4000, seed=1)``.
+
+    Example:
+        >>> topic_model = cube.topics.build(4000, min_topic_size=20)
+    """
+    from bertopic import BERTopic
+
+    from cube.topics._components import CachedUMAP, CubeEmbedder, TimedHDBSCAN
+
+    settings = replace(settings or TopicSettings(), **changes)
+    min_topic_size = settings.min_topic_size or default_min_topic_size(n_documents)
     check_corpus_size(n_documents, min_topic_size)
-    representations = {
-        "keybert+mmr": lambda: [
-            KeyBERTInspired(top_n_words=top_n_words, random_state=seed),
-            MaximalMarginalRelevance(diversity=0.3, top_n_words=top_n_words),
-        ],
-        "keybert": lambda: KeyBERTInspired(top_n_words=top_n_words, random_state=seed),
-        "mmr": lambda: MaximalMarginalRelevance(diversity=0.3, top_n_words=top_n_words),
-        "ctfidf": lambda: None,
-    }
-    if representation not in representations:
-        raise InputError(
-            f"unknown representation {representation!r}; use one of {', '.join(representations)}"
-        )
     return BERTopic(
-        embedding_model=make_embedder(model),
-        umap_model=CachedUMAP(n_components=5, n_neighbors=n_neighbors, seed=seed),
-        hdbscan_model=_timed_hdbscan(
+        embedding_model=CubeEmbedder(settings.model),
+        umap_model=CachedUMAP(n_components=5, n_neighbors=settings.n_neighbors, seed=settings.seed),
+        hdbscan_model=TimedHDBSCAN(
             min_cluster_size=min_topic_size,
             metric="euclidean",
             cluster_selection_method="eom",
             prediction_data=True,
         ),
-        vectorizer_model=CountVectorizer(
-            stop_words="english",
-            token_pattern=TOKEN_PATTERN,
-            ngram_range=(1, 2),
-            min_df=2 if n_documents >= 200 else 1,
-        ),
-        representation_model=representations[representation](),
+        vectorizer_model=make_vectorizer(n_documents),
+        representation_model=settings.representation_model(),
         min_topic_size=min_topic_size,
-        top_n_words=top_n_words,
-        nr_topics=nr_topics,
-        verbose=verbose,
+        top_n_words=settings.top_n_words,
+        nr_topics=settings.nr_topics,
+        verbose=settings.verbose,
     )
 
 
 def fit(
     docs: Sequence[str],
     embeddings: np.ndarray | None = None,
-    *,
-    model: str | os.PathLike = _config.DEFAULT_MODEL,
-    min_topic_size: int | None = None,
-    n_neighbors: int = DEFAULT_NEIGHBORS,
-    seed: int = 0,
-    representation: str = "keybert+mmr",
-    nr_topics: int | str | None = None,
-    verbose: bool = False,
+    settings: TopicSettings | None = None,
+    **changes: Any,
 ) -> BERTopic:
     """Fit a BERTopic model with teaching defaults and return it (a real ``BERTopic``).
 
@@ -153,33 +168,21 @@ def fit(
     Args:
         docs: the documents.
         embeddings: their vectors, if you already have them (else computed with ``model``).
-        model: the sentence-transformers model for embeddings and topic words.
-        min_topic_size: the smallest group of documents that counts as a topic.
-        n_neighbors: UMAP's neighborhood: smaller finds more local, smaller topics.
-        seed: makes UMAP (and so the topics) reproducible.
-        representation: ``keybert+mmr``, ``keybert``, ``mmr`` or ``ctfidf`` (plain c-TF-IDF).
-        nr_topics: merge down to this many topics (or ``"auto"``).
+        settings: a :class:`TopicSettings`; ``changes`` are its fields by name, e.g.
+            ``min_topic_size=20``, ``seed=1``, ``representation="ctfidf"``.
 
     Example:
         >>> docs = cube.datasets.load("sotu", sample=2000)["text"].tolist()
-        >>> topic_model = cube.topics.fit(docs)
+        >>> topic_model = cube.topics.fit(docs, seed=1)
         >>> topic_model.get_topic_info().head()
     """
     from cube.embeddings import embed
 
     docs = list(docs)
-    topic_model = build(
-        n_documents=len(docs),
-        model=model,
-        min_topic_size=min_topic_size,
-        n_neighbors=n_neighbors,
-        seed=seed,
-        representation=representation,
-        nr_topics=nr_topics,
-        verbose=verbose,
-    )
+    settings = replace(settings or TopicSettings(), **changes)
+    topic_model = build(len(docs), settings)
     if embeddings is None:
-        embeddings = embed(docs, model)
+        embeddings = embed(docs, settings.model)
     elif len(embeddings) != len(docs):
         raise InputError(f"got {len(docs)} documents but {len(embeddings)} embeddings")
     fit_transform(topic_model, docs, np.asarray(embeddings))

@@ -206,7 +206,7 @@ class TopicExplorer:
 
     def merge(self, topic: int, into: int) -> None:
         """Merge two topics; topic words are then re-counted with c-TF-IDF (no embedding)."""
-        from cube.topics._figures import words_from_ctfidf
+        from cube.figures import words_from_ctfidf
 
         if topic == into or -1 in (topic, into):
             self.status.value = "Pick two different topics (not -1, the outliers)."

@@ -20,9 +20,10 @@ from typing import Any
 
 import pandas as pd
 
-from cube import __version__, _config
+from cube import _cache, _config
+from cube._cache import atomic_write
 from cube._errors import InputError
-from cube.datasets._tables import format_rows
+from cube._version import __version__
 
 DEFAULT_SAMPLE = 4000  # a cold run of the bundled corpus takes about 3 minutes on 2 cores
 DEFAULT_TIME_COLUMN = "year"
@@ -85,43 +86,6 @@ def check_output_folder(out: Path, force: bool) -> None:
         raise InputError(f"cannot create {out}: {parent} is not writable")
 
 
-def _require_filled(values: pd.Series, source: str, what: str, fix: str = "") -> None:
-    """One error naming the empty rows of a time or class column."""
-    empty = [i + 1 for i, v in enumerate(values) if pd.isna(v) or str(v).strip() == ""]
-    if empty:
-        raise InputError(
-            f"{source}: {len(empty)} values of {what} are empty (rows {format_rows(empty)}){fix}"
-        )
-
-
-def _time_values(frame: pd.DataFrame, column: str, source: str) -> list[Any]:
-    """Years (whole numbers) stay numbers; anything else must parse as dates."""
-    from cube.topics._figures import coerce_timestamps
-
-    _require_filled(frame[column], source, f"time column {column!r}")
-    parsed, bad = coerce_timestamps(frame[column])
-    if bad:
-        raise InputError(
-            f"{source}: time column {column!r} has values that are neither years nor dates "
-            f"(rows {format_rows(bad)}); use e.g. 1999 or 1999-12-31"
-        )
-    return parsed
-
-
-def _class_values(frame: pd.DataFrame, column: str, source: str) -> list[str]:
-    values = frame[column]
-    _require_filled(values, source, f"class column {column!r}", "; fill them, e.g. with 'unknown'")
-    return [str(v) for v in values]
-
-
-def _require_column(frame: pd.DataFrame, column: str, option: str, source: str) -> None:
-    if column not in frame.columns:
-        columns = ", ".join(repr(str(c)) for c in frame.columns[:20])
-        raise InputError(
-            f"{source} has no column {column!r} for {option}; its columns are {columns}"
-        )
-
-
 def load_corpus(spec: JobSpec) -> tuple[pd.DataFrame, str]:
     """The documents (sampled) and a name for where they came from."""
     from cube import datasets
@@ -140,7 +104,7 @@ def load_corpus(spec: JobSpec) -> tuple[pd.DataFrame, str]:
         (spec.class_column, "--class-column"),
     ):
         if column:
-            _require_column(frame, column, option, source)
+            datasets.require_column(frame, column, option, source)
     if spec.sample is not None and spec.sample < len(frame):
         frame = frame.sample(n=spec.sample, random_state=spec.seed).sort_index()
     return frame.reset_index(drop=True), source
@@ -183,17 +147,12 @@ def _atomic_rename_into(staging: Path, out: Path) -> None:
 
 def run(spec: JobSpec, say: Callable[[str], None] = print) -> dict[str, Any]:
     """Run the whole job into ``spec.out``; returns the summary (also written as JSON)."""
+    from cube import datasets
     from cube.embeddings import embed_with_stats
-    from cube.figures import export
-    from cube.topics._figures import document_coordinates, standard_figures
-    from cube.topics._io import save
-    from cube.topics._model import (
-        build,
-        check_corpus_size,
-        default_min_topic_size,
-        fit_transform,
-    )
-    from cube.topics._reduce import ReductionStats, reduce
+    from cube.figures import export, standard_figures
+    from cube.reductions import reduce_with_stats
+    from cube.topics import build, check_corpus_size, default_min_topic_size, fit_transform
+    from cube.topics import save as save_model
 
     out = spec.out
     check_output_folder(out, spec.force)
@@ -202,8 +161,12 @@ def run(spec: JobSpec, say: Callable[[str], None] = print) -> dict[str, Any]:
     with timings.stage("load", say):
         frame, source = load_corpus(spec)
         docs = frame[spec.text_column].tolist()
-        timestamps = _time_values(frame, spec.time_column, source) if spec.time_column else None
-        classes = _class_values(frame, spec.class_column, source) if spec.class_column else None
+        timestamps = (
+            datasets.time_values(frame, spec.time_column, source) if spec.time_column else None
+        )
+        classes = (
+            datasets.class_values(frame, spec.class_column, source) if spec.class_column else None
+        )
         min_topic_size = spec.min_topic_size or default_min_topic_size(len(docs))
         check_corpus_size(len(docs), min_topic_size)
         say(f"      {len(docs)} documents from {source}")
@@ -214,16 +177,16 @@ def run(spec: JobSpec, say: Callable[[str], None] = print) -> dict[str, Any]:
         with timings.stage("embed", say):
             embeddings, embed_stats = embed_with_stats(docs, spec.model)
         topic_model = build(
-            n_documents=len(docs),
-            model=spec.model,
-            min_topic_size=min_topic_size,
-            seed=spec.seed,
+            len(docs), model=spec.model, min_topic_size=min_topic_size, seed=spec.seed
         )
         with timings.stage("reduce", say):
-            reductions_before = ReductionStats.computed
-            reduce(embeddings, 5, seed=spec.seed)  # fit_transform below reads it from the cache
-            document_coordinates(topic_model, embeddings)
-            reductions_computed = ReductionStats.computed - reductions_before
+            # Both reductions land in the cache; fit_transform and the documents map read them.
+            umap_params = topic_model.umap_model.get_params()
+            reductions = [
+                reduce_with_stats(embeddings, **dict(umap_params, n_components=n))[1]
+                for n in (umap_params["n_components"], 2)
+            ]
+            reductions_computed = sum(not r.from_cache for r in reductions)
         fit_started = time.perf_counter()
         say(f"[4/{len(STAGES)}] cluster and [5/{len(STAGES)}] represent")
         topics, probabilities = fit_transform(topic_model, docs, embeddings)
@@ -260,7 +223,7 @@ def run(spec: JobSpec, say: Callable[[str], None] = print) -> dict[str, Any]:
                 formats=spec.formats,
                 include_plotlyjs="directory",
             )
-            save(topic_model, staging / "model")
+            save_model(topic_model, staging / "model")
         summary = {
             "cube_version": __version__,
             "source": source,
@@ -286,11 +249,11 @@ def run(spec: JobSpec, say: Callable[[str], None] = print) -> dict[str, Any]:
             "environment": {
                 "python": platform.python_version(),
                 "platform": platform.platform(),
-                "cache_dir": str(_config.cache_dir()),
+                "cache_dir": str(_cache.root()),
             },
         }
         summary["seconds"]["total"] = round(time.perf_counter() - started, 2)
-        (staging / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        atomic_write(staging / "summary.json", json.dumps(summary, indent=2))
         _atomic_rename_into(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -306,6 +269,3 @@ def format_summary(summary: dict[str, Any], out: Path) -> str:
         f"({summary['outliers']} in no topic) -> {out}\n"
         f"time: {seconds['total']:.1f}s ({stages})"
     )
-
-
-__all__ = ["DEFAULT_SAMPLE", "JobSpec", "format_summary", "parse_sample", "run"]

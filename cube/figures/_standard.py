@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cube.topics._reduce import reduce
+from cube.reductions import reduce
 
 if TYPE_CHECKING:  # pragma: no cover
     from bertopic import BERTopic
@@ -39,26 +39,11 @@ def words_from_ctfidf(topic_model: BERTopic) -> Iterator[None]:
         topic_model.representation_model = saved
 
 
-def coerce_timestamps(timestamps: Sequence[Any]) -> tuple[list[Any], list[int]]:
-    """Years as ints, anything else as pandas Timestamps; also the rows (1-based) that are neither.
-
-    BERTopic parses string timestamps with an argument pandas 3 removed, so strings never
-    reach it.
-    """
-    import pandas as pd
-
-    series = pd.Series(list(timestamps), dtype=object)
-    numeric = pd.to_numeric(series, errors="coerce")
-    if numeric.notna().all() and (numeric % 1 == 0).all():
-        return [int(v) for v in numeric], []
-    parsed = pd.to_datetime(series.astype(str), errors="coerce", format="mixed")
-    bad = [i + 1 for i, ok in enumerate(parsed.notna()) if not ok]
-    return list(parsed), bad
-
-
 def time_bins(timestamps: Sequence[Any]) -> list[Any]:
     """Timestamps grouped into at most MAX_BINS steps (years into decades when needed)."""
-    values, bad = coerce_timestamps(timestamps)
+    from cube.datasets import parse_times
+
+    values, bad = parse_times(timestamps)
     if bad:
         raise ValueError(f"timestamps in rows {bad[:8]} are neither years nor dates")
     if len(set(values)) <= MAX_BINS:
@@ -82,7 +67,7 @@ def standard_figures(
     Returns a name → plotly figure mapping ready for :func:`cube.figures.export`.
 
     Example:
-        >>> figs = cube.topics.standard_figures(topic_model, docs, vectors)
+        >>> figs = cube.figures.standard_figures(topic_model, docs, vectors)
         >>> cube.figures.export(figs, "figures/", formats=("png", "html"))
     """
     docs = list(docs)

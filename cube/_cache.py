@@ -1,0 +1,103 @@
+"""cube's one cache subsystem: where it lives, whether it is on, how keys and files are made.
+
+- :func:`root` and its folders (``embeddings/``, ``reductions/``) under the ``cache_dir`` setting;
+- :func:`enabled`: the ``cache`` setting (``CUBE_CACHE=0`` or ``cube.set_config(cache=False)``);
+- :func:`fingerprint`: the one way cube turns inputs into a cache key (like Hugging Face
+  datasets' fingerprints): a SHA-256 of a canonical JSON of the settings, then of each array's
+  shape and bytes;
+- :func:`atomic_write`: the one way cube writes a file, in the cache or anywhere else: to a
+  temporary name beside the target, then renamed into place, so a reader sees the whole file
+  or none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cube import _config
+
+PART_SUFFIX = ".part"
+
+
+def root() -> Path:
+    """The cache's root folder (the ``cache_dir`` setting, ``CUBE_CACHE_DIR``)."""
+    return _config.cache_dir()
+
+
+def embeddings_dir() -> Path:
+    return root() / "embeddings"
+
+
+def reductions_dir() -> Path:
+    return root() / "reductions"
+
+
+def enabled() -> bool:
+    """False when the ``cache`` setting turned the on-disk cache off."""
+    return _config.get_config().cache
+
+
+def fingerprint(settings: Any, *arrays: np.ndarray, length: int = 64) -> str:
+    """A hex SHA-256 key for ``settings`` (anything JSON can hold) and the given arrays.
+
+    Example:
+        >>> fingerprint({"n_components": 5, "seed": 0}, length=12)
+        '3c0b6fbd1c7b'
+    """
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).data)
+    return digest.hexdigest()[:length]
+
+
+def atomic_write(
+    path: str | os.PathLike,
+    data: bytes | str | Callable[[Path], Any],
+    *,
+    durable: bool = False,
+) -> Path:
+    """Write ``path`` whole or not at all; ``data`` is bytes, text, or ``write(tmp_path)``.
+
+    ``durable=True`` also flushes the file and its folder to disk before returning (cache
+    chunks, which must survive a power cut as they are or not at all).
+
+    Example:
+        >>> atomic_write("summary.json", json.dumps(summary))
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{PART_SUFFIX}")
+    try:
+        if isinstance(data, bytes):
+            tmp.write_bytes(data)
+        elif isinstance(data, str):
+            tmp.write_text(data, encoding="utf-8")
+        else:
+            data(tmp)
+        if durable:
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    if durable:
+        _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,71 @@
+"""``cube cache info`` / ``cube cache clear``: what the cache holds; empty it."""
+
+from __future__ import annotations
+
+import argparse
+
+from cube import _cache
+from cube._errors import CubeError
+from cube.cli._common import human_bytes
+
+
+def _cmd_cache_info(args: argparse.Namespace) -> int:
+    from cube.embeddings import cache_spaces
+
+    spaces = cache_spaces()
+    print(f"cache: {_cache.root()}")
+    if not spaces:
+        print("embeddings: none yet")
+        return 0
+    rows = sum(s["rows"] for s in spaces)
+    size = sum(s["bytes"] for s in spaces)
+    print(f"embeddings: {rows} vectors, {human_bytes(size)}, {len(spaces)} model setting(s)")
+    for s in spaces:
+        extras = [f"normalize={s.get('normalize')}"]
+        for name in ("prompt", "truncate_dim"):
+            if s.get(name):
+                extras.append(f"{name}={s[name]!r}")
+        if s.get("precision", "float32") != "float32":
+            extras.append(f"precision={s['precision']}")
+        print(
+            f"  {s.get('model', '?')}: {s['rows']} vectors, {human_bytes(s['bytes'])} "
+            f"({', '.join(extras)})"
+        )
+    return 0
+
+
+def _cmd_cache_clear(args: argparse.Namespace) -> int:
+    import shutil
+
+    from cube.embeddings import cache_spaces
+
+    root = _cache.root()
+    if args.model:
+        matching = [s for s in cache_spaces() if s.get("model") == args.model]
+        if not matching:
+            known = sorted({str(s.get("model")) for s in cache_spaces()})
+            raise CubeError(
+                f"no cached embeddings for model {args.model!r}; cached models: "
+                + (", ".join(known) if known else "none")
+            )
+        for s in matching:
+            shutil.rmtree(s["path"], ignore_errors=True)
+        print(f"removed {sum(s['rows'] for s in matching)} cached vectors of {args.model}")
+        return 0
+    removed = 0
+    for sub in (_cache.embeddings_dir(), _cache.reductions_dir()):
+        if sub.is_dir():
+            removed += sum(f.stat().st_size for f in sub.rglob("*") if f.is_file())
+            shutil.rmtree(sub, ignore_errors=True)
+    print(f"cleared {root} ({human_bytes(removed)} freed)")
+    return 0
+
+
+def add_parser(commands) -> None:
+    cache = commands.add_parser("cache", help="inspect or clear the cache")
+    cache_commands = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
+    info = cache_commands.add_parser("info", help="entries, size and models in the cache")
+    info.set_defaults(handler=_cmd_cache_info)
+    clear = cache_commands.add_parser("clear", help="delete cached vectors")
+    clear.add_argument("--model", default=None, help="only this model's vectors")
+    clear.set_defaults(handler=_cmd_cache_clear)

@@ -1,0 +1,45 @@
+"""``cube embed``: embed a table of texts into the cache."""
+
+from __future__ import annotations
+
+import argparse
+
+from cube import _cache, _config
+
+
+def _cmd_embed(args: argparse.Namespace) -> int:
+    from cube.datasets import load_table
+    from cube.embeddings import embed_with_stats
+
+    table = load_table(args.file, args.text_column, encoding=args.encoding)
+    texts = table[args.text_column if args.text_column in table else "text"].tolist()
+    vectors, stats = embed_with_stats(
+        texts,
+        args.model,
+        batch_size=args.batch_size,
+        normalize=args.normalize,
+        device=args.device,
+    )
+    print(
+        f"{len(texts)} texts -> {vectors.shape[1]}-dimensional vectors with {args.model}: "
+        f"{stats.encoded} encoded, {stats.cached} from the cache"
+        + (f", {stats.duplicates} duplicates" if stats.duplicates else "")
+        + f" ({_cache.embeddings_dir()})"
+    )
+    return 0
+
+
+def add_parser(commands) -> None:
+    embed = commands.add_parser(
+        "embed",
+        help="embed a table of texts into the cache (CSV, TSV, Parquet, JSONL, TXT)",
+        description="Embed the texts of a file so later runs find them in the cache.",
+    )
+    embed.add_argument("file", help="CSV, TSV, Parquet, JSONL or TXT (one text per line)")
+    embed.add_argument("--text-column", default="text", help="column holding the texts")
+    embed.add_argument("--model", default=_config.DEFAULT_MODEL, help="model name or folder")
+    embed.add_argument("--encoding", default=None, help="text encoding when not UTF-8")
+    embed.add_argument("--batch-size", type=int, default=32)
+    embed.add_argument("--normalize", action="store_true", help="unit-length vectors")
+    embed.add_argument("--device", default=None, help="cpu, cuda or mps (default: best)")
+    embed.set_defaults(handler=_cmd_embed)

@@ -1,0 +1,39 @@
+"""``cube render``: run notebooks in a fresh kernel, write HTML handouts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from cube.notebook import render
+
+    formats = [f.strip() for f in args.to.split(",") if f.strip()]
+    written, failures = render(
+        args.notebooks or None,
+        args.out,
+        formats=formats,
+        quick=True if args.quick else None,
+        timeout=args.timeout,
+    )
+    for path in written:
+        print(f"wrote {path}")
+    for failure in failures:
+        print(f"cube: error: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def add_parser(commands) -> None:
+    render = commands.add_parser(
+        "render",
+        help="execute notebooks in a fresh kernel and write HTML",
+        description="Execute notebooks headlessly (default: the kit's own) and write one HTML "
+        "page per notebook. CUBE_QUICK passes through to the kernels.",
+    )
+    render.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help=".ipynb files")
+    render.add_argument("--to", default="html", help="html, ipynb, or both: html,ipynb")
+    render.add_argument("--out", default="rendered", help="output folder (default: rendered)")
+    render.add_argument("--quick", action="store_true", help="small samples (CUBE_QUICK=1)")
+    render.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    render.set_defaults(handler=_cmd_render)

@@ -1,0 +1,61 @@
+"""``cube topics``: the main job (see :mod:`cube.pipeline`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from cube import _config
+from cube._errors import CubeError
+
+
+def _cmd_topics(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cube.pipeline import DEFAULT_SAMPLE, JobSpec, format_summary, parse_sample, run
+
+    if args.file is None and args.text_column != "text":
+        raise CubeError("--text-column needs a FILE; without one the bundled corpus is used")
+    spec = JobSpec(
+        out=Path(args.out),
+        file=Path(args.file) if args.file else None,
+        text_column=args.text_column,
+        time_column=args.time_column,
+        class_column=args.class_column,
+        sample=parse_sample(args.sample)
+        if args.sample
+        else (None if args.file else DEFAULT_SAMPLE),
+        seed=args.seed,
+        min_topic_size=args.min_topic_size,
+        model=args.model,
+        encoding=args.encoding,
+        force=args.force,
+    )
+    summary = run(spec)
+    print(format_summary(summary, spec.out))
+    return 0
+
+
+def add_parser(commands) -> None:
+    topics = commands.add_parser(
+        "topics",
+        help="the main job: find topics in a corpus, write tables, figures and the model",
+        description="Find topics in FILE (or the bundled State of the Union corpus) and write "
+        "topics.csv, documents.csv, figures (PNG and HTML), the model and summary.json to "
+        "--out. Nothing is written unless the whole run succeeds.",
+    )
+    topics.add_argument("file", nargs="?", help="CSV, TSV, Parquet, JSONL or TXT")
+    topics.add_argument("--text-column", default="text", help="column holding the texts")
+    topics.add_argument("--time-column", help="years or dates: adds topics over time")
+    topics.add_argument("--class-column", help="groups such as party: adds topics per class")
+    topics.add_argument(
+        "--sample",
+        default=None,
+        help="documents to use, or 'all' (default: 4000 of the bundled corpus, all of a FILE)",
+    )
+    topics.add_argument("--out", required=True, help="output folder (created)")
+    topics.add_argument("--force", action="store_true", help="replace a non-empty --out")
+    topics.add_argument("--seed", type=int, default=0, help="same seed, same topics")
+    topics.add_argument("--min-topic-size", type=int, help="smallest topic (default: scaled)")
+    topics.add_argument("--model", default=_config.DEFAULT_MODEL, help="model name or folder")
+    topics.add_argument("--encoding", default=None, help="text encoding when not UTF-8")
+    topics.set_defaults(handler=_cmd_topics)
