@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from cube._config import config_context, get_config, set_config
 from cube._errors import (
+    BrowserFailedError,
     BrowserNotFoundError,
     CacheWarning,
     CubeError,
@@ -71,6 +72,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "BrowserFailedError",
     "BrowserNotFoundError",
     "CacheWarning",
     "CubeError",

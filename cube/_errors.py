@@ -23,5 +23,9 @@ class BrowserNotFoundError(CubeError, RuntimeError):
     """No Chrome or Chromium for static figure export."""
 
 
+class BrowserFailedError(CubeError, RuntimeError):
+    """A Chrome or Chromium was found but does not start, or stopped answering (and was ended)."""
+
+
 class CacheWarning(UserWarning):
     """A cache file was damaged; cube removed it and recomputes what it held."""

@@ -4,9 +4,11 @@ Example:
     >>> from cube import figures
     >>> figs = figures.standard_figures(topic_model, docs, vectors)
     >>> figures.export(figs, "out/", formats=("png", "html"))
+    >>> figures.check_browser()  # before long work: a browser that starts, or why not
+    '/usr/bin/chromium'
 """
 
-from cube.figures._browser import find_browser
+from cube.figures._browser import check_browser, find_browser
 from cube.figures._export import FORMATS, export, start_session, stop_session, to_png
 from cube.figures._standard import (
     MAX_BINS,
@@ -19,6 +21,7 @@ from cube.figures._standard import (
 __all__ = [
     "FORMATS",
     "MAX_BINS",
+    "check_browser",
     "document_coordinates",
     "export",
     "find_browser",
