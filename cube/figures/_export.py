@@ -10,22 +10,19 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from cube._cache import atomic_write
-from cube._errors import BrowserNotFoundError, CubeError
-from cube.figures._browser import INSTALL_HINT, find_browser
+from cube._errors import CubeError
+from cube.figures import _session
+from cube.figures._browser import check_browser
 
 STATIC_FORMATS = ("png", "svg", "pdf", "jpeg", "webp")
 FORMATS = (*STATIC_FORMATS, "html", "json")
 MATPLOTLIB_FORMATS = ("png", "svg", "pdf", "jpeg")
 _ALIASES = {"jpg": "jpeg"}
-
-_session_lock = threading.Lock()
-_session_options: dict[str, Any] | None = None
 
 
 def _mathjax_option(mathjax: bool | str) -> bool | str | None:
@@ -42,43 +39,22 @@ def start_session(*, mathjax: bool | str = False) -> str:
     stops when Python exits, or with :func:`stop_session`. ``mathjax=False`` (the default)
     keeps rendering offline: kaleido would otherwise load MathJax from a CDN.
 
+    The browser is checked first (:func:`check_browser`, once per process), and its start is
+    bounded in time: :class:`cube.BrowserNotFoundError` or :class:`cube.BrowserFailedError`
+    instead of a wait.
+
     Example:
         >>> start_session()
         '/usr/bin/chromium'
     """
-    global _session_options
-    import kaleido
-
-    browser = find_browser()
-    wanted = {"path": browser, "mathjax": _mathjax_option(mathjax)}
-    with _session_lock:
-        if _session_options == wanted and kaleido._global_server.is_running():
-            return browser
-        if kaleido._global_server.is_running():
-            kaleido.stop_sync_server(silence_warnings=True)
-        try:
-            kaleido.start_sync_server(n=1, timeout=120, silence_warnings=True, **wanted)
-        except Exception as exc:
-            raise BrowserNotFoundError(
-                f"the browser at {browser} did not start ({type(exc).__name__}: "
-                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else 'no detail'}); "
-                f"{INSTALL_HINT}"
-            ) from exc
-        _session_options = wanted
+    browser = check_browser()
+    _session.install().start({"path": browser, "mathjax": _mathjax_option(mathjax)})
     return browser
 
 
 def stop_session() -> None:
     """Close the rendering browser, if one is running."""
-    global _session_options
-    import sys
-
-    kaleido = sys.modules.get("kaleido")
-    with _session_lock:
-        if kaleido is not None and kaleido._global_server.is_running():
-            with contextlib.suppress(Exception):
-                kaleido.stop_sync_server(silence_warnings=True)
-        _session_options = None
+    _session.server.stop()
 
 
 atexit.register(stop_session)
@@ -230,9 +206,11 @@ def _plotly_figure(fig: Any):
 
 
 def render_static(jobs: list[dict], *, mathjax: bool | str = False) -> None:
-    """Render kaleido jobs ``{"fig", "path", "opts"}`` in the shared browser session."""
-    import kaleido
+    """Render kaleido jobs ``{"fig", "path", "opts"}`` in the shared browser session.
 
+    Bounded: a browser that stops answering is ended and :class:`cube.BrowserFailedError`
+    raised (kaleido gives each image a time limit; the whole call gets that limit per image).
+    """
     start_session(mathjax=mathjax)
     final = [Path(job["path"]) for job in jobs]
     staged = [
@@ -240,7 +218,12 @@ def render_static(jobs: list[dict], *, mathjax: bool | str = False) -> None:
         for job, p in zip(jobs, final, strict=True)
     ]
     try:
-        kaleido.write_fig_from_object_sync(staged)
+        _session.server.call(
+            "write_fig_from_object",
+            (staged,),
+            {"cancel_on_error": True},  # else kaleido returns its errors instead of raising
+            timeout=_session.RENDER_TIMEOUT * len(staged) + _session.CLOSE_TIMEOUT,
+        )
         for job, path in zip(staged, final, strict=True):
             os.replace(job["path"], path)
     finally:
@@ -252,9 +235,12 @@ def render_static(jobs: list[dict], *, mathjax: bool | str = False) -> None:
 def to_png(
     fig: Any, *, width: int | None = None, height: int | None = None, scale: float = 1.0
 ) -> bytes:
-    """A plotly figure as PNG bytes, rendered in the shared browser session."""
-    import kaleido
-
+    """A plotly figure as PNG bytes, rendered in the shared browser session (bounded in time)."""
     start_session()
     fig_obj = _plotly_figure(fig)
-    return kaleido.calc_fig_sync(fig_obj, opts=_image_options(fig_obj, "png", width, height, scale))
+    return _session.server.call(
+        "calc_fig",
+        (fig_obj,),
+        {"opts": _image_options(fig_obj, "png", width, height, scale)},
+        timeout=_session.RENDER_TIMEOUT + _session.CLOSE_TIMEOUT,
+    )
