@@ -26,11 +26,16 @@ def _probe_python() -> str:
 
 
 def _probe_torch() -> str:
+    import platform
+
     import torch
 
     from cube.embeddings import pick_device
 
-    return f"torch {torch.__version__}, device {pick_device()}"
+    detail = f"torch {torch.__version__}, device {pick_device()}"
+    if platform.system() == "Linux" and str(torch.__file__).startswith("/nix/store/"):
+        detail += " (nixpkgs' CPU build; the uv path runs the locked 2.15.0)"
+    return detail
 
 
 def _probe_model() -> str:
@@ -56,9 +61,9 @@ def _probe_cache() -> str:
 
 
 def _probe_browser() -> str:
-    from cube.figures import find_browser
+    from cube.figures import check_browser
 
-    return find_browser()
+    return f"{check_browser()} (started headless)"
 
 
 def _probe_version(module: str) -> Callable[[], str]:
