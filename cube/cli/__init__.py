@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from cube._errors import CubeError
 from cube._version import __version__
 from cube.cli import _cache, _doctor, _embed, _lab, _render, _topics
-from cube.cli._common import EXIT_USAGE
+from cube.cli._common import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, Terminated
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,24 +37,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _on_sigterm(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up short
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``cube`` command; returns the exit code."""
+    """Run the ``cube`` command; returns the exit code.
+
+    SIGTERM is handled like Ctrl-C: the command cleans up (the main job removes its staging
+    folder), says so in one line and exits with 143 (Ctrl-C: 130).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_USAGE
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return args.handler(args)
     except CubeError as exc:
         print(f"cube: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("cube: interrupted; finished work was kept in the cache", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        print(
+            f"cube: {'terminated' if terminated else 'interrupted'}; finished embeddings were "
+            "kept in the cache",
+            file=sys.stderr,
+        )
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from cube import _config
 from cube._errors import CubeError
@@ -11,7 +12,15 @@ from cube._errors import CubeError
 def _cmd_topics(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from cube.pipeline import DEFAULT_SAMPLE, JobSpec, format_summary, parse_sample, run
+    from cube.pipeline import (
+        DEFAULT_SAMPLE,
+        JobSpec,
+        format_summary,
+        parse_formats,
+        parse_sample,
+        run,
+        skipped_note,
+    )
 
     if args.file is None and args.text_column != "text":
         raise CubeError("--text-column needs a FILE; without one the bundled corpus is used")
@@ -29,9 +38,13 @@ def _cmd_topics(args: argparse.Namespace) -> int:
         model=args.model,
         encoding=args.encoding,
         force=args.force,
+        formats=parse_formats(args.formats) if args.formats is not None else None,
     )
     summary = run(spec)
     print(format_summary(summary, spec.out))
+    note = skipped_note(summary)
+    if note:
+        print(note, file=sys.stderr)
     return 0
 
 
@@ -41,7 +54,8 @@ def add_parser(commands) -> None:
         help="the main job: find topics in a corpus, write tables, figures and the model",
         description="Find topics in FILE (or the bundled State of the Union corpus) and write "
         "topics.csv, documents.csv, figures (PNG and HTML), the model and summary.json to "
-        "--out. Nothing is written unless the whole run succeeds.",
+        "--out. Everything the run needs is checked before the long work starts; nothing is "
+        "written unless the whole run succeeds.",
     )
     topics.add_argument("file", nargs="?", help="CSV, TSV, Parquet, JSONL or TXT")
     topics.add_argument("--text-column", default="text", help="column holding the texts")
@@ -58,4 +72,11 @@ def add_parser(commands) -> None:
     topics.add_argument("--min-topic-size", type=int, help="smallest topic (default: scaled)")
     topics.add_argument("--model", default=_config.DEFAULT_MODEL, help="model name or folder")
     topics.add_argument("--encoding", default=None, help="text encoding when not UTF-8")
+    topics.add_argument(
+        "--formats",
+        default=None,
+        metavar="LIST",
+        help="figure formats, comma-separated, from png, svg, pdf, jpeg, webp, html, json "
+        "(default: png,html; without a working Chrome the default writes HTML only and says so)",
+    )
     topics.set_defaults(handler=_cmd_topics)

@@ -16,8 +16,26 @@ from cube.datasets._tables import format_rows
 
 
 def require_column(frame: pd.DataFrame, column: str, option: str, source: str) -> None:
-    """An error naming the table's columns when ``column`` (given with ``option``) is absent."""
+    """An error naming the table's columns when ``column`` (given with ``option``) is absent.
+
+    Names match exactly (spaces, case and non-ASCII letters included); a near miss is named in
+    the error. A name the header repeats is an error too: which column was meant is unclear.
+    """
+    from cube.datasets._tables import DUPLICATES_ATTR
+
+    if column in frame.attrs.get(DUPLICATES_ATTR, ()):
+        raise InputError(
+            f"{source}: the header names more than one column {column!r}; rename them so that "
+            f"{option} names one"
+        )
     if column not in frame.columns:
+        wanted = " ".join(str(column).split()).casefold()
+        near = [c for c in frame.columns if " ".join(str(c).split()).casefold() == wanted]
+        if near:
+            raise InputError(
+                f"{source} has no column {column!r} for {option}; did you mean {str(near[0])!r}? "
+                "(names must match exactly, spaces and case included)"
+            )
         columns = ", ".join(repr(str(c)) for c in frame.columns[:20])
         raise InputError(
             f"{source} has no column {column!r} for {option}; its columns are {columns}"
@@ -32,8 +50,29 @@ def _require_filled(values: pd.Series, source: str, what: str, fix: str = "") ->
         )
 
 
+MAX_YEAR = 9999
+# Numbers too large for years are Unix times: seconds (1973 to 5138), or milliseconds.
+_UNIX_SECONDS = (1e8, 1e11)
+_UNIX_MILLISECONDS = (1e11, 1e14)
+
+
+def _number_kind(value: float) -> str | None:
+    if value % 1 == 0 and abs(value) <= MAX_YEAR:
+        return "year"
+    if _UNIX_SECONDS[0] <= value < _UNIX_SECONDS[1]:
+        return "s"
+    if _UNIX_MILLISECONDS[0] <= value < _UNIX_MILLISECONDS[1]:
+        return "ms"
+    return None
+
+
 def parse_times(values: Sequence[Any]) -> tuple[list[Any], list[int]]:
     """Years as ints, anything else as pandas Timestamps; also the rows (1-based) that are neither.
+
+    Whole numbers up to 9999 are years; larger numbers are Unix times (seconds, or
+    milliseconds from 1e11 on), all of one kind. Any text pandas reads as a date is a date,
+    in mixed formats too (``03/07/2020`` is March 7). Times with a zone or offset are turned
+    into UTC; times without one are taken as UTC. Dates in the future are kept as they are.
 
     Example:
         >>> parse_times([1999, "2001"])
@@ -41,11 +80,18 @@ def parse_times(values: Sequence[Any]) -> tuple[list[Any], list[int]]:
     """
     series = pd.Series(list(values), dtype=object)
     numeric = pd.to_numeric(series, errors="coerce")
-    if numeric.notna().all() and (numeric % 1 == 0).all():
-        return [int(v) for v in numeric], []
-    parsed = pd.to_datetime(series.astype(str), errors="coerce", format="mixed")
+    if len(series) and numeric.notna().all():
+        kinds = [_number_kind(float(v)) for v in numeric]
+        common = max(("year", "s", "ms", None), key=kinds.count)
+        bad = [i + 1 for i, kind in enumerate(kinds) if kind != common or kind is None]
+        if bad:
+            return list(series), bad
+        if common == "year":
+            return [int(v) for v in numeric], []
+        return list(pd.to_datetime(numeric, unit=common)), []
+    parsed = pd.to_datetime(series.astype(str), errors="coerce", format="mixed", utc=True)
     bad = [i + 1 for i, ok in enumerate(parsed.notna()) if not ok]
-    return list(parsed), bad
+    return list(parsed.dt.tz_localize(None)), bad
 
 
 def time_values(frame: pd.DataFrame, column: str, source: str) -> list[Any]:
@@ -61,7 +107,8 @@ def time_values(frame: pd.DataFrame, column: str, source: str) -> list[Any]:
     if bad:
         raise InputError(
             f"{source}: time column {column!r} has values that are neither years nor dates "
-            f"(rows {format_rows(bad)}); use e.g. 1999 or 1999-12-31"
+            f"(rows {format_rows(bad)}); use years (1999), dates (1999-12-31) or Unix times "
+            "in seconds, one kind for the whole column"
         )
     return parsed
 

@@ -6,6 +6,8 @@ names the file, what is wrong, and what to do.
 
 from __future__ import annotations
 
+import codecs
+import csv
 import gzip
 import io
 import json
@@ -26,6 +28,9 @@ FORMATS = {
     ".txt": "txt",
 }
 _SHOWN_ROWS = 8
+DELIMITERS = (",", ";", "\t", "|")  # what a .csv may be separated by (its header decides)
+DUPLICATES_ATTR = "cube_duplicate_columns"  # frame.attrs: header names given more than once
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def _format_of(path: Path) -> tuple[str, bool]:
@@ -56,6 +61,13 @@ def _decode(path: Path, raw: bytes, encoding: str | None, first_line: int) -> st
             raise InputError(
                 f"{path}: line {line} cannot be read as {encoding}; try another --encoding"
             ) from exc
+    if raw.startswith(_UTF16_BOMS):  # UTF-16 with its byte-order mark (Excel's "Unicode text")
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path} starts like UTF-16 but is not valid UTF-16; save it as UTF-8"
+            ) from exc
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -83,7 +95,40 @@ def _read_bytes(path: Path, compressed: bool) -> bytes:
 
 def _looks_binary(raw: bytes) -> bool:
     sample = raw[:8192]
-    return b"\0" in sample
+    return b"\0" in sample and not raw.startswith(_UTF16_BOMS)
+
+
+def _looks_utf16(raw: bytes) -> str | None:
+    """``utf-16-le``/``-be`` for BOM-less UTF-16 of mostly ASCII text (every other byte NUL)."""
+    sample = raw[:8192]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def sniff_delimiter(text: str) -> str:
+    """The separator of a .csv: whichever of , ; TAB | occurs most in its header line.
+
+    Ties and a header without any of them mean a comma.
+
+    Example:
+        >>> sniff_delimiter("id;text\n1;Bonjour, le monde\n")
+        ';'
+    """
+    header = text.split("\n", 1)[0]
+    return max(DELIMITERS, key=header.count)  # the first wins a tie: the comma
+
+
+def _header(text: str, sep: str) -> list[str]:
+    try:
+        return next(csv.reader(io.StringIO(text), delimiter=sep))
+    except (StopIteration, csv.Error):
+        return []
 
 
 def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
@@ -106,7 +151,7 @@ def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
 
 def _read_delimited(path: Path, text: str, sep: str) -> pd.DataFrame:
     try:
-        return pd.read_csv(
+        frame = pd.read_csv(
             io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False
         )
     except pd.errors.EmptyDataError as exc:
@@ -114,6 +159,11 @@ def _read_delimited(path: Path, text: str, sep: str) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         detail = str(exc).strip().splitlines()[-1]
         raise InputError(f"{path} is not well-formed CSV: {detail}") from exc
+    # pandas renames a repeated header name to NAME.1, NAME.2: remember them, so that choosing
+    # one of them as a column is an error instead of a silent pick of the first.
+    names = [name.strip() for name in _header(text, sep)]
+    frame.attrs[DUPLICATES_ATTR] = sorted({n for n in names if n and names.count(n) > 1})
+    return frame
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -129,6 +179,9 @@ def read_table(path: str | os.PathLike, *, encoding: str | None = None) -> pd.Da
     """Read a CSV, TSV, Parquet, JSONL or TXT file (optionally gzipped) into a DataFrame.
 
     TXT files hold one text per line (blank lines are skipped) in a column named ``text``.
+    A .csv may be separated by commas, semicolons, tabs or bars (its header line decides);
+    UTF-8 (with or without a byte-order mark) and UTF-16 with a byte-order mark are read
+    without ``encoding``.
     """
     path = Path(path).expanduser()
     if not path.exists():
@@ -146,16 +199,22 @@ def read_table(path: str | os.PathLike, *, encoding: str | None = None) -> pd.Da
     if kind == "parquet":
         return _read_parquet(io.BytesIO(raw))  # type: ignore[arg-type]
     if _looks_binary(raw) and encoding is None:
+        utf16 = _looks_utf16(raw)
+        if utf16:
+            raise InputError(
+                f"{path} looks like UTF-16 text without a byte-order mark; pass "
+                f"--encoding {utf16} (encoding='{utf16}' in Python), or save it as UTF-8"
+            )
         raise InputError(
             f"{path} looks like a binary file, not {kind.upper()} text; check that it is the "
             "right file"
         )
-    text = _decode(path, raw, encoding, first_line=1)
+    text = _decode(path, raw, encoding, first_line=1).removeprefix("\ufeff")
     if kind == "jsonl":
         return _read_jsonl(path, text)
     if kind == "txt":
         return pd.DataFrame({"text": [line for line in text.splitlines() if line.strip()]})
-    return _read_delimited(path, text, "," if kind == "csv" else "\t")
+    return _read_delimited(path, text, sniff_delimiter(text) if kind == "csv" else "\t")
 
 
 def validate_texts(frame: pd.DataFrame, text_column: str, *, source: str = "the table") -> None:

@@ -7,23 +7,35 @@ Example:
 """
 
 from cube.pipeline._job import (
+    DEFAULT_FORMATS,
     DEFAULT_SAMPLE,
     STAGES,
     JobSpec,
+    Plan,
     check_output_folder,
     format_summary,
     load_corpus,
+    parse_formats,
     parse_sample,
+    prepare,
     run,
+    skipped_note,
+    sweep_stale,
 )
 
 __all__ = [
+    "DEFAULT_FORMATS",
     "DEFAULT_SAMPLE",
     "STAGES",
     "JobSpec",
+    "Plan",
     "check_output_folder",
     "format_summary",
     "load_corpus",
+    "parse_formats",
     "parse_sample",
+    "prepare",
     "run",
+    "skipped_note",
+    "sweep_stale",
 ]
