@@ -10,6 +10,8 @@ Example:
 
 from cube.figures._browser import check_browser, find_browser
 from cube.figures._export import FORMATS, export, start_session, stop_session, to_png
+from cube.figures._names import topic_name
+from cube.figures._palette import topic_colors
 from cube.figures._standard import (
     MAX_BINS,
     document_coordinates,
@@ -30,5 +32,7 @@ __all__ = [
     "stop_session",
     "time_bins",
     "to_png",
+    "topic_colors",
+    "topic_name",
     "words_from_ctfidf",
 ]

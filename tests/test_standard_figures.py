@@ -1,0 +1,348 @@
+"""cube's standard figures answer their question as a 1600×900 PNG, without a mouse.
+
+One small real model (600 passages of the bundled corpus) is fitted once for the module;
+each test holds one promise on the figure objects, and a real browser exports them all.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cube
+from cube.figures import standard_figures, time_bins, topic_colors, topic_name
+from cube.figures._labels import text_box
+from cube.figures._names import NAME_CHARS, OUTLIER_NAME, wrap
+from cube.figures._palette import MAX_COLOURED, OTHER_COLOUR, OUTLIER_COLOUR, topics_by_size
+
+pytestmark = pytest.mark.slow
+
+KEYS = {
+    "barchart",
+    "topics_map",
+    "documents_map",
+    "hierarchy",
+    "heatmap",
+    "topics_over_time",
+    "topics_per_class",
+}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """The model, its inputs and its standard figures: fitted and drawn once."""
+    cache = tmp_path_factory.mktemp("standard-figures-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CUBE_CACHE_DIR", str(cache))
+        frame = cube.datasets.load("sotu", sample=600, seed=1)
+        docs = frame["text"].tolist()
+        vectors = cube.embed(docs)
+        topic_model = cube.topics.fit(docs, vectors, representation="ctfidf")
+        cube.figures.document_coordinates(topic_model, vectors)  # as the pipeline does
+        started = time.perf_counter()
+        figures = standard_figures(
+            topic_model,
+            docs,
+            vectors,
+            timestamps=frame["year"].tolist(),
+            classes=frame["party"].tolist(),
+            class_name="party",
+        )
+        seconds = time.perf_counter() - started
+    return {
+        "frame": frame,
+        "docs": docs,
+        "model": topic_model,
+        "figures": figures,
+        "seconds": seconds,
+    }
+
+
+def hover_texts(fig) -> list[str]:
+    texts = []
+    for trace in fig.data:
+        value = getattr(trace, "hovertext", None)
+        if value is None:
+            continue
+        flat = np.ravel(np.asarray(value, dtype=object))
+        texts.extend(str(v) for v in flat if v is not None)
+    return texts
+
+
+def lines_of(text: str) -> list[str]:
+    return [html.unescape(re.sub(r"<[^>]+>", "", line)) for line in text.split("<br>")]
+
+
+def shown_colours(name: str, fig) -> dict[str, str]:
+    """topic name → colour as the figure draws it."""
+    out: dict[str, str] = {}
+    if name in ("barchart", "topics_over_time"):
+        for trace in fig.data:
+            if trace.type == "bar" and name == "barchart":
+                out[trace.name] = trace.marker.color
+            elif trace.type == "scatter":
+                out[trace.name] = trace.line.color
+    elif name == "documents_map":
+        for trace in fig.data:
+            if trace.name != OUTLIER_NAME and not trace.name.startswith("other topics"):
+                out[trace.name] = trace.marker.color
+    elif name == "topics_per_class":
+        trace = fig.data[0]
+        out = dict(zip(trace.y, trace.marker.color, strict=True))
+    return out
+
+
+def test_all_seven_figures_at_slide_size_and_fast(run, record_property):
+    figures = run["figures"]
+    assert set(figures) == KEYS
+    for name, fig in figures.items():
+        assert fig.layout.width == 1600, name
+        assert fig.layout.height >= 900, name
+    record_property("summary", f"standard_figures: {run['seconds']:.1f}s for 7 figures")
+    assert run["seconds"] < 60  # no hidden UMAP: the 2-D reduction comes from the cache
+
+
+def test_every_trace_visible_and_nothing_only_a_mouse_can_use(run):
+    for name, fig in run["figures"].items():
+        for trace in fig.data:
+            assert trace.visible in (None, True), (name, trace.name, trace.visible)
+        assert not fig.layout.sliders, name
+        assert not fig.layout.updatemenus, name
+
+
+def test_titles_say_which_topics(run):
+    model, figures = run["model"], run["figures"]
+    total = len(topics_by_size(model))
+    assert total > MAX_COLOURED  # the sample is meant to have more topics than colours
+    title = {name: fig.layout.title.text for name, fig in figures.items()}
+    for name in ("barchart", "topics_over_time", "topics_per_class"):
+        assert f"{MAX_COLOURED} largest of {total} topics" in title[name], title[name]
+    for name in ("topics_map", "documents_map", "hierarchy"):
+        assert f"all {total} topics" in title[name], title[name]
+    assert re.search(rf"(\d+ largest of|all) {total} topics", title["heatmap"])
+    assert "600 passages" in title["documents_map"]
+    assert "decade" in title["topics_over_time"]
+    assert "party" in title["topics_per_class"]
+
+
+def test_one_colour_per_topic_everywhere(run):
+    model = run["model"]
+    colours = topic_colors(model)
+    ranked = topics_by_size(model)
+    expected = {topic_name(model, t): colours[t] for t in ranked[:MAX_COLOURED]}
+    assert len(set(expected.values())) == len(expected)  # distinct colours ≥ topics shown
+    assert OTHER_COLOUR not in expected.values() and OUTLIER_COLOUR not in expected.values()
+    for name in ("barchart", "documents_map", "topics_over_time", "topics_per_class"):
+        drawn = shown_colours(name, run["figures"][name])
+        assert drawn, name
+        for topic, colour in drawn.items():
+            full = next(n for n in expected if n.startswith(topic.rstrip("…")))
+            assert colour == expected[full], (name, topic)
+        assert len(set(drawn.values())) == len(drawn), name
+    topics_map = run["figures"]["topics_map"].data[0]
+    for topic, colour in zip(topics_map.customdata, topics_map.marker.color, strict=True):
+        assert colour == colours[topic]
+    leaves = run["figures"]["hierarchy"].data[-1]
+    for topic, colour in zip(leaves.customdata, leaves.marker.color, strict=True):
+        assert colour == colours[topic]
+
+
+def test_outliers_are_grey_and_called_not_in_any_topic(run):
+    model = run["model"]
+    fig = run["figures"]["documents_map"]
+    (outliers,) = [t for t in fig.data if t.name == OUTLIER_NAME]
+    assert outliers.marker.color == OUTLIER_COLOUR
+    assert len(outliers.x) == list(model.topics_).count(-1)
+    assert sum(len(t.x) for t in fig.data) == len(run["docs"])
+    assert topic_name(model, -1) == OUTLIER_NAME
+    for name in ("barchart", "topics_over_time", "topics_per_class", "heatmap", "hierarchy"):
+        text = " ".join(hover_texts(run["figures"][name]))
+        assert OUTLIER_NAME not in text, name  # -1 is never shown as a topic
+
+
+def test_hover_text_is_wrapped_and_short(run):
+    for name, fig in run["figures"].items():
+        texts = hover_texts(fig)
+        assert texts, name
+        for text in texts:
+            lines = lines_of(text)
+            assert len(lines) <= 8, (name, lines)
+            assert max(len(line) for line in lines) <= 61, (name, lines)
+    passages = hover_texts(run["figures"]["documents_map"])
+    assert max(len(lines_of(t)) for t in passages) == 5  # a name and at most 4 lines of text
+
+
+def test_topic_names_are_made_for_people(run):
+    model = run["model"]
+    for topic in topics_by_size(model):
+        name = topic_name(model, topic)
+        assert not re.match(r"-?\d+_", name) and "_" not in name, name
+        assert 0 < len(name) <= NAME_CHARS
+        words = {w for phrase, _ in model.get_topic(topic) for w in phrase.split()}
+        for token in name.replace(" · ", " ").rstrip("…").split():
+            assert token in words, (name, token)  # whole words only
+    labels = []
+    for name in ("hierarchy", "heatmap"):
+        axis = run["figures"][name].layout.yaxis
+        labels += list(axis.ticktext or run["figures"][name].data[0].y)
+    labels += list(run["figures"]["topics_per_class"].data[0].y)
+    for annotation in run["figures"]["topics_map"].layout.annotations:
+        labels.append(annotation.text.replace("<br>", " "))
+    assert labels
+    assert not [label for label in labels if re.match(r"-?\d+_", label) or "_" in label]
+
+
+def test_names_users_give_are_used_and_never_cut_mid_word(run):
+    model = run["model"]
+    first, second = topics_by_size(model)[:2]
+    long = (
+        "Money, banks and the long quarrel over gold and silver coinage in the nineteenth century"
+    )
+    try:
+        model.set_topic_labels({first: "The Cold War", second: long})
+        assert topic_name(model, first) == "The Cold War"
+        short = topic_name(model, second)
+        assert short.endswith("…") and len(short) <= NAME_CHARS
+        assert long.startswith(short[:-1]) and long[len(short) - 1] == " "  # at a word boundary
+        third = topics_by_size(model)[2]
+        assert not re.match(r"\d+_", topic_name(model, third))  # unnamed topics keep words
+        from cube.figures._standard import barchart
+
+        titles = " ".join(a.text for a in barchart(model).layout.annotations)
+        assert "The Cold War" in titles
+    finally:
+        model.custom_labels_ = None
+
+
+def test_over_time_shows_shares_of_each_decade(run):
+    model, frame = run["model"], run["frame"]
+    fig = run["figures"]["topics_over_time"]
+    bins = time_bins(frame["year"].tolist())
+    totals = Counter(bins)
+    periods = sorted(totals)
+    lines = [t for t in fig.data if t.type == "scatter"]
+    assert len(lines) == MAX_COLOURED
+    sums = np.zeros(len(periods))
+    for trace in lines:
+        assert list(trace.x) == periods
+        values = np.asarray(trace.y, dtype=float)
+        assert ((values >= 0) & (values <= 1)).all()
+        sums += values
+    assert (sums <= 1 + 1e-9).all() and sums.max() > 0.1
+    # one value, counted by hand
+    topic = topics_by_size(model)[0]
+    period = max(periods, key=lambda p: totals[p])
+    by_hand = sum(1 for t, b in zip(model.topics_, bins, strict=True) if t == topic and b == period)
+    trace = next(t for t in lines if t.name == topic_name(model, topic))
+    assert trace.y[periods.index(period)] == pytest.approx(by_hand / totals[period])
+    (sizes,) = [t for t in fig.data if t.type == "bar"]  # how many passages each decade has
+    assert list(sizes.y) == [totals[p] for p in periods]
+
+
+def test_per_class_shows_shares_of_each_class(run):
+    model, frame = run["model"], run["frame"]
+    fig = run["figures"]["topics_per_class"]
+    parties = [str(p) for p in frame["party"]]
+    totals = Counter(parties)
+    topic = topics_by_size(model)[0]
+    for trace in fig.data:
+        values = np.asarray(trace.x, dtype=float)
+        assert ((values >= 0) & (values <= 1)).all()
+        assert values.sum() <= 1 + 1e-9
+        by_hand = sum(
+            1 for t, p in zip(model.topics_, parties, strict=True) if t == topic and p == trace.name
+        )
+        assert values[0] == pytest.approx(by_hand / totals[trace.name])
+        assert f"{totals[trace.name]} passages" in " ".join(
+            a.text for a in fig.layout.annotations if a.text.startswith(trace.name[:10])
+        )
+
+
+def boxes(fig) -> list[tuple[float, float, float, float]]:
+    """The labels' boxes in pixels, as the figure places them."""
+    from cube.figures._standard import _pixels
+
+    layout = fig.layout
+    margin = {k: getattr(layout.margin, k) for k in "ltrb"}
+    out = []
+    for a in layout.annotations:
+        (px, py) = _pixels(
+            np.array([[a.x, a.y]]),
+            layout.xaxis.range,
+            layout.yaxis.range,
+            (layout.width, layout.height),
+            margin,
+        )[0]
+        cx, cy = px + (a.ax if a.showarrow else 0), py + (a.ay if a.showarrow else 0)
+        w, h = text_box(a.text.split("<br>"), a.font.size)
+        out.append((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
+    return out
+
+
+def test_map_labels_do_not_overlap_and_name_the_topics(run):
+    model = run["model"]
+    for name in ("topics_map", "documents_map"):
+        fig = run["figures"][name]
+        placed = boxes(fig)
+        for i, a in enumerate(placed):
+            assert a[0] >= 0 and a[2] <= fig.layout.width, name
+            for b in placed[i + 1 :]:
+                assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), name
+        texts = {a.text.replace("<br>", " ") for a in fig.layout.annotations}
+        for topic in topics_by_size(model)[:MAX_COLOURED]:
+            assert " ".join(wrap(topic_name(model, topic), 26, 2)) in texts, (name, topic)
+    # the topics map names every topic here (23 fit), the documents map at least the coloured
+    assert len(run["figures"]["topics_map"].layout.annotations) == len(topics_by_size(model))
+
+
+@pytest.mark.browser
+def test_every_figure_exports_to_a_png_that_is_not_blank(run, tmp_path):
+    from PIL import Image
+
+    written = cube.figures.export(run["figures"], tmp_path, formats=("png",))
+    assert len(written) == len(KEYS)
+    for path in written:
+        image = Image.open(io.BytesIO(path.read_bytes())).convert("RGB")
+        assert image.size[0] == 1600 and image.size[1] >= 900, path.name
+        small = np.asarray(image.resize((400, 225)))
+        colours = {tuple(p) for p in small.reshape(-1, 3)[::7]}
+        not_white = (small.min(axis=2) < 235).mean()
+        assert len(colours) > 30, (path.name, len(colours))
+        assert not_white > 0.02, (path.name, not_white)
+
+
+@pytest.mark.browser
+def test_report_of_the_standard_figures_draws_every_figure(run, tmp_path):
+    import json
+
+    import pandas as pd
+    from test_report import open_offline
+
+    model = run["model"]
+    info = model.get_topic_info()
+    topics = pd.DataFrame(
+        {
+            "id": info["Topic"],
+            "size": info["Count"],
+            "name": info["Name"],
+            "top_words": [", ".join(w for w, _ in model.get_topic(t)) for t in info["Topic"]],
+            "representative_documents": [json.dumps(d) for d in info["Representative_Docs"]],
+        }
+    )
+    path = cube.figures.write_report(
+        tmp_path / "report.html",
+        title="600 State of the Union passages",
+        summary={"documents": 600, "topics": len(info) - 1, "outliers": 10},
+        topics=topics,
+        figures=run["figures"],
+    )
+    facts, errors, blocked = open_offline(Path(path))
+    assert not errors and not blocked, (errors, blocked)
+    assert facts["divs"] == facts["drawn"] == len(KEYS)
