@@ -20,7 +20,7 @@ import threading
 from typing import Any
 
 from cube._errors import BrowserFailedError
-from cube.figures._browser import FAILED_HINT
+from cube.figures._browser import FAILED_HINT, kill_tree
 
 START_TIMEOUT = 30.0  # a working browser starts and loads plotly.js in about 2 s
 RENDER_TIMEOUT = 60.0  # per image, enforced by kaleido; the whole call gets this per image
@@ -55,8 +55,6 @@ def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 def _kill_browser(browser: Any) -> None:
     """End the browser's process group at once (choreographer starts it in a new session)."""
-    from cube.figures._browser import kill_tree
-
     process = getattr(browser, "subprocess", None)
     if process is not None:
         kill_tree(process)
@@ -92,8 +90,9 @@ class BoundedServer:
 
     # -- cube's --
 
-    def start(self, options: dict[str, Any], timeout: float = START_TIMEOUT) -> None:
+    def start(self, options: dict[str, Any], timeout: float | None = None) -> None:
         """Start kaleido's browser with ``options``; within ``timeout`` s or BrowserFailedError."""
+        timeout = START_TIMEOUT if timeout is None else timeout
         with self._lock:
             if self.is_running():
                 if self.options == options:
@@ -182,30 +181,34 @@ class BoundedServer:
     ) -> None:
         if kill:
             _kill_browser(browser)
-        if browser is not None:
+        try:
+            if browser is not None:
 
-            async def closing() -> None:
-                if kill:
-                    _kill_browser(browser)  # in case it was spawned after the first kill
-                    # the browser's stderr pipe feeds a reader thread; close our end of it
-                    pipe = getattr(browser, "_logger_pipe", None)
-                    if pipe:
-                        browser._logger_pipe = None
-                        with contextlib.suppress(OSError):
-                            os.close(pipe)
-                await browser.close()
+                async def closing() -> None:
+                    if kill:
+                        _kill_browser(browser)  # in case it was spawned after the first kill
+                        # the browser's stderr feeds a logging thread; close our end of that pipe
+                        pipe = getattr(browser, "_logger_pipe", None)
+                        if pipe:
+                            browser._logger_pipe = None
+                            with contextlib.suppress(OSError):
+                                os.close(pipe)
+                    await browser.close()
 
-            future = asyncio.run_coroutine_threadsafe(closing(), loop)
-            try:
-                future.result(CLOSE_TIMEOUT)
-            except BaseException:
-                future.cancel()
-                _kill_browser(browser)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(CLOSE_TIMEOUT)
-        if not thread.is_alive():
-            with contextlib.suppress(Exception):
-                loop.close()
+                future = asyncio.run_coroutine_threadsafe(closing(), loop)
+                try:
+                    future.result(CLOSE_TIMEOUT)
+                except BaseException as exc:
+                    future.cancel()
+                    _kill_browser(browser)
+                    if not isinstance(exc, Exception):
+                        raise
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(CLOSE_TIMEOUT)
+            if not thread.is_alive():
+                with contextlib.suppress(Exception):
+                    loop.close()
 
 
 server = BoundedServer()
