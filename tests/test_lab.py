@@ -1,4 +1,4 @@
-"""`cube lab`: the working copy of the notebooks, and a JupyterLab that stays on localhost."""
+"""`cube lab`: working copies of the notebooks, `--reset`, and a JupyterLab on localhost."""
 
 from __future__ import annotations
 
@@ -8,16 +8,23 @@ import stat
 
 import pytest
 
+from cube._errors import InputError
+from cube.cli import main
 from cube.notebook import _lab
+
+
+def _write_kit(source, names=("01-a.ipynb", "02-b.ipynb", "03-c.ipynb")):
+    source.mkdir(parents=True)
+    for name in names:
+        (source / name).write_text(json.dumps({"cells": [], "original": name}))
 
 
 @pytest.fixture
 def read_only_kit(tmp_path, monkeypatch):
     source = tmp_path / "store" / "notebooks"
-    source.mkdir(parents=True)
-    for name in ("01-a.ipynb", "02-b.ipynb"):
-        (source / name).write_text(json.dumps({"cells": [], "original": name}))
-        (source / name).chmod(stat.S_IRUSR | stat.S_IRGRP)
+    _write_kit(source, ("01-a.ipynb", "02-b.ipynb"))
+    for path in source.iterdir():
+        path.chmod(stat.S_IRUSR | stat.S_IRGRP)
     source.chmod(stat.S_IRUSR | stat.S_IXUSR)
     monkeypatch.setattr(_lab, "kit_notebooks_dir", lambda: source)
     monkeypatch.setattr(
@@ -25,6 +32,16 @@ def read_only_kit(tmp_path, monkeypatch):
     )
     yield source
     source.chmod(stat.S_IRWXU)
+
+
+@pytest.fixture
+def kit(tmp_path, monkeypatch):
+    """A writable kit, as in a git checkout; the learner works in tmp_path."""
+    source = tmp_path / "checkout" / "notebooks"
+    _write_kit(source)
+    monkeypatch.setattr(_lab, "kit_notebooks_dir", lambda: source)
+    monkeypatch.chdir(tmp_path)
+    return source
 
 
 def test_read_only_notebooks_are_copied_once(read_only_kit, tmp_path, monkeypatch):
@@ -39,11 +56,74 @@ def test_read_only_notebooks_are_copied_once(read_only_kit, tmp_path, monkeypatc
     assert edited.read_text() == "my edits"
 
 
-def test_a_writable_checkout_is_used_in_place():
-    if not os.access(_lab.kit_notebooks_dir(), os.W_OK):
-        pytest.skip("the notebooks are installed read-only here (e.g. the Nix check)")
+def test_a_writable_checkout_gets_working_copies_too(kit):
+    originals = {p.name: p.read_bytes() for p in kit.iterdir()}
     root, copied = _lab.prepare_workdir()
-    assert root == _lab.kit_notebooks_dir() and copied == []
+    assert root == _lab.DEFAULT_WORKDIR and root.resolve() != kit.resolve()
+    assert sorted(p.name for p in copied) == sorted(originals)
+    (root / "02-b.ipynb").write_text("saved by a learner")
+    assert _lab.prepare_workdir()[1] == []  # a learner's copy is never overwritten
+    assert (root / "02-b.ipynb").read_text() == "saved by a learner"
+    assert {p.name: p.read_bytes() for p in kit.iterdir()} == originals
+    with pytest.raises(InputError, match="course's own notebooks"):
+        _lab.prepare_workdir(kit)
+
+
+def test_the_real_kit_is_never_the_working_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root, copied = _lab.prepare_workdir()
+    assert root.resolve() == (tmp_path / "cube-notebooks").resolve()
+    assert {p.name for p in copied} >= {p.name for p in _lab.kit_notebooks_dir().glob("0*.ipynb")}
+
+
+@pytest.mark.parametrize("name", ["03", "3", "03-c", "03-c.ipynb", "03-"])
+def test_find_notebook_by_number_or_name(kit, name):
+    assert _lab.find_notebook(name) == kit / "03-c.ipynb"
+
+
+def test_reset_restores_one_notebook_and_keeps_the_learners(kit, capsys):
+    root, _ = _lab.prepare_workdir()
+    (root / "03-c.ipynb").write_text("my answers")
+    (root / "01-a.ipynb").write_text("untouched by a reset of 03")
+
+    assert main(["lab", "--reset", "03"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert "reset cube-notebooks/03-c.ipynb to the original" in out
+    assert "03-c.before-reset.ipynb" in out
+    assert (root / "03-c.ipynb").read_bytes() == (kit / "03-c.ipynb").read_bytes()
+    assert (root / "03-c.before-reset.ipynb").read_text() == "my answers"
+    assert (root / "01-a.ipynb").read_text() == "untouched by a reset of 03"
+
+    assert main(["lab", "--reset", "3"]) == 0  # already the original: nothing changes
+    assert "already the original" in capsys.readouterr().out
+    assert (root / "03-c.before-reset.ipynb").read_text() == "my answers"
+
+
+def test_reset_into_a_named_folder_copies_a_missing_notebook(kit, tmp_path, capsys):
+    assert main(["lab", str(tmp_path / "mine"), "--reset", "02-b"]) == 0
+    assert "copied the original 02-b.ipynb into" in capsys.readouterr().out
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["02-b.ipynb"]
+
+
+def test_reset_of_an_unknown_notebook_lists_them(kit, capsys):
+    assert main(["lab", "--reset", "09"]) == 2
+    err = capsys.readouterr().err
+    assert err == "cube: error: no notebook '09'; the notebooks are: 01-a, 02-b, 03-c\n"
+    assert not _lab.DEFAULT_WORKDIR.exists()
+
+
+def test_reset_of_an_ambiguous_name_says_which(kit, capsys):
+    (kit / "03-d.ipynb").write_text("{}")
+    assert main(["lab", "--reset", "03"]) == 2
+    assert "could mean several notebooks: 03-c, 03-d" in capsys.readouterr().err
+
+
+def test_lab_help_ends_with_examples(capsys):
+    with pytest.raises(SystemExit):
+        main(["lab", "--help"])
+    tail = capsys.readouterr().out.split("examples:")[-1]
+    assert tail.count("  cube lab") == 3 and "cube lab --reset 03" in tail
 
 
 def test_lab_listens_on_localhost_with_a_token(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""``cube lab``: JupyterLab on the kit's notebooks, on localhost, with Jupyter's token."""
+"""``cube lab``: JupyterLab on working copies of the kit's notebooks, on localhost, with a token."""
 
 from __future__ import annotations
 
@@ -12,26 +12,36 @@ from cube._errors import InputError
 from cube.notebook._render import kit_notebooks_dir
 
 DEFAULT_WORKDIR = Path("cube-notebooks")
+BACKUP_SUFFIX = ".before-reset.ipynb"
+
+
+def _workdir(target: str | os.PathLike | None) -> Path:
+    workdir = Path(target).expanduser() if target is not None else DEFAULT_WORKDIR
+    if workdir.exists() and not workdir.is_dir():
+        raise InputError(f"{workdir} is a file; pass a folder for the notebooks")
+    if workdir.resolve() == kit_notebooks_dir().resolve():
+        raise InputError(
+            f"{workdir} holds the course's own notebooks; pass another folder for your copies "
+            f"(default ./{DEFAULT_WORKDIR})"
+        )
+    return workdir
 
 
 def prepare_workdir(target: str | os.PathLike | None = None) -> tuple[Path, list[Path]]:
     """The folder JupyterLab opens, and the notebooks copied into it this time.
 
-    In a writable checkout with no ``target``, that is the kit's ``notebooks/`` itself. When
-    the notebooks are read-only (an installed package, the Nix store) or ``target`` is given,
-    they are copied into ``target`` (default ``./cube-notebooks``) — each only if it is not
-    there yet, so a learner's edited copy is never overwritten.
+    Always a working copy, never the kit's own ``notebooks/``: a learner's Save must not write
+    outputs into the course's files (in a git checkout, the instructor's next ``git pull``
+    would conflict). The notebooks are copied into ``target`` (default ``./cube-notebooks``),
+    each only if it is not there yet, so a learner's edited copy is never overwritten;
+    :func:`reset_notebook` brings one back to the original.
 
     Example:
         >>> prepare_workdir("my-notebooks")
         (PosixPath('my-notebooks'), [PosixPath('my-notebooks/01-texts-to-vectors.ipynb'), ...])
     """
     source = kit_notebooks_dir()
-    if target is None and os.access(source, os.W_OK):
-        return source, []
-    workdir = Path(target).expanduser() if target is not None else DEFAULT_WORKDIR
-    if workdir.exists() and not workdir.is_dir():
-        raise InputError(f"{workdir} is a file; pass a folder for the notebooks")
+    workdir = _workdir(target)
     try:
         workdir.mkdir(parents=True, exist_ok=True)
         copied = []
@@ -43,6 +53,55 @@ def prepare_workdir(target: str | os.PathLike | None = None) -> tuple[Path, list
     except OSError as exc:
         raise InputError(f"cannot copy the notebooks into {workdir} ({exc.strerror})") from exc
     return workdir, copied
+
+
+def find_notebook(name: str) -> Path:
+    """The kit's notebook that ``name`` means: its number (``03``, ``3``), stem or file name."""
+    notebooks = sorted(kit_notebooks_dir().glob("[0-9]*.ipynb"))
+    wanted = name.strip().removesuffix(".ipynb")
+    matches = [p for p in notebooks if wanted in (p.stem, p.name)]
+    if not matches and wanted.isdigit():
+        matches = [
+            p
+            for p in notebooks
+            if p.stem.split("-")[0].isdigit() and int(p.stem.split("-")[0]) == int(wanted)
+        ]
+    if not matches and wanted:
+        matches = [p for p in notebooks if p.stem.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    listed = ", ".join(p.stem for p in (matches or notebooks))
+    if matches:
+        raise InputError(f"{name!r} could mean several notebooks: {listed}; give more of its name")
+    raise InputError(f"no notebook {name!r}; the notebooks are: {listed}")
+
+
+def reset_notebook(name: str, target: str | os.PathLike | None = None) -> str:
+    """Put the original of one notebook back into the working folder; returns what it did.
+
+    A learner's changed copy is not lost: it is renamed to ``<name>.before-reset.ipynb``
+    (replacing an older one) before the original is copied in.
+
+    Example:
+        >>> print(reset_notebook("03"))
+        reset cube-notebooks/03-topics-through-time-and-groups.ipynb to the original; ...
+    """
+    original = find_notebook(name)
+    workdir = _workdir(target)
+    copy = workdir / original.name
+    try:
+        if not copy.exists():
+            workdir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(original, copy)
+            return f"copied the original {original.name} into {workdir}"
+        if copy.read_bytes() == original.read_bytes():
+            return f"{copy} is already the original; nothing to do"
+        backup = copy.with_name(original.stem + BACKUP_SUFFIX)
+        os.replace(copy, backup)
+        shutil.copyfile(original, copy)
+    except OSError as exc:
+        raise InputError(f"cannot reset {copy} ({exc.strerror})") from exc
+    return f"reset {copy} to the original; your version is now {backup.name}"
 
 
 def lab_command(root: Path, *, port: int | None = None, open_browser: bool = True) -> list[str]:
@@ -80,7 +139,10 @@ def launch(
     root, copied = prepare_workdir(target)
     if copied:
         print(f"copied {len(copied)} notebook(s) into {root} (your copies: edit freely)")
-    print(f"JupyterLab on {root.resolve()}: http://127.0.0.1 only, with a login token")
+    print(
+        f"JupyterLab on your copies in {root.resolve()}: http://127.0.0.1 only, with a login "
+        "token (`cube lab --reset 03` brings back one original)"
+    )
     command = lab_command(root, port=port, open_browser=open_browser)
     if os.name == "posix":
         # Become JupyterLab: Ctrl-C and a terminating signal reach it directly, and no server
