@@ -31,6 +31,7 @@ _LAZY = {
     "fit_transform": "cube.topics._model",
     "make_embedder": "cube.topics._model",
     "make_vectorizer": "cube.topics._model",
+    "reassign_outliers": "cube.topics._model",
     "Stability": "cube.topics._quality",
     "TopicWords": "cube.topics._quality",
     "evaluate": "cube.topics._quality",
@@ -57,6 +58,7 @@ if TYPE_CHECKING:  # pragma: no cover
         fit_transform,
         make_embedder,
         make_vectorizer,
+        reassign_outliers,
     )
     from cube.topics._quality import Stability, TopicWords, evaluate, lda, stability
 
@@ -92,6 +94,7 @@ __all__ = [
     "load",
     "make_embedder",
     "make_vectorizer",
+    "reassign_outliers",
     "reduce",
     "save",
     "stability",
