@@ -1,4 +1,4 @@
-"""Progress bars: widgets in a live notebook, plain text when rendering or in a terminal."""
+"""Progress bars: widgets in a live notebook, plain text in a terminal, none in a handout."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ RENDERING_ENV = "CUBE_RENDERING"  # set by `cube render` for the kernels it star
 
 
 def progress(*args: Any, **kwargs: Any):
-    """A ``tqdm`` bar: ``tqdm.auto`` interactively, text under ``cube render``.
+    """A ``tqdm`` bar: ``tqdm.auto`` interactively, a disabled one under ``cube render``.
 
-    In a headless render, widget bars would end up as ``HBox(...)`` lines (and a widget
-    script from a CDN) in the HTML, so they are plain text there.
+    A handout shows figures and printed results only: a bar rendered there would be a stale
+    "it/s" line (or a widget's ``HBox(...)`` repr), so when rendering the bar is disabled:
+    it iterates as usual and draws nothing.
     """
     if _config.get_config().rendering:
         from tqdm.std import tqdm
-    else:
-        from tqdm.auto import tqdm
+
+        return tqdm(*args, **{**kwargs, "disable": True})
+    from tqdm.auto import tqdm
+
     return tqdm(*args, **kwargs)

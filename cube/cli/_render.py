@@ -5,6 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 
+DESCRIPTION = """\
+Execute notebooks headlessly (default: the kit's own), each in a fresh kernel, and
+write one HTML page per notebook that opens offline: figures and printed results,
+without progress bars, warnings or live widgets. CUBE_QUICK passes through to the
+kernels. One line per notebook says which one runs and its seconds."""
+
+EXAMPLES = """\
+examples:
+  cube render --quick --out handouts/
+      every course notebook on small samples (a few minutes; warms the caches)
+  cube render notebooks/02-topic-modeling-step-by-step.ipynb --out handouts/
+      one notebook at full size
+  cube render analysis.ipynb --to html,ipynb --timeout 3600
+      your own notebook: the page and the executed notebook, in ./rendered
+"""
+
 
 def _cmd_render(args: argparse.Namespace) -> int:
     from cube.notebook import render
@@ -28,8 +44,9 @@ def add_parser(commands) -> None:
     render = commands.add_parser(
         "render",
         help="execute notebooks in a fresh kernel and write HTML",
-        description="Execute notebooks headlessly (default: the kit's own) and write one HTML "
-        "page per notebook. CUBE_QUICK passes through to the kernels.",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     render.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help=".ipynb files")
     render.add_argument("--to", default="html", help="html, ipynb, or both: html,ipynb")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +17,19 @@ from cube._errors import CubeError, InputError
 from cube._progress import RENDERING_ENV
 
 RENDER_FORMATS = ("html", "ipynb")
+
+# The kernels `cube render` starts show no progress bars and no warnings: a handout holds
+# figures and printed results only. (cube's own bars follow CUBE_RENDERING, see _progress.)
+QUIET_KERNEL_ENV = {
+    RENDERING_ENV: "1",
+    "TQDM_DISABLE": "1",  # any tqdm bar, e.g. BERTopic's and UMAP's
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # huggingface_hub, and transformers' "Loading weights"
+    "TRANSFORMERS_VERBOSITY": "error",
+    "PYTHONWARNINGS": "ignore",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # the debugger's frozen-modules note
+}
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+_WIDGET_REPR = re.compile(r"^\s*(?:[A-Z]\w*Box|Tab|Accordion|Stack|Output)\(")
 
 
 def kit_notebooks_dir() -> Path:
@@ -65,41 +81,82 @@ def _failure(path: Path, nb) -> RenderFailure:
     return RenderFailure(path, 0, "the kernel stopped")
 
 
-def execute(path: Path, *, timeout: int = 1800, kernel_name: str = "python3"):
-    """Run a notebook top to bottom in a fresh kernel; returns (notebook, failure or None)."""
+def execute(path: Path, *, timeout: int = 1800, kernel_name: str = "python3", quiet: bool = True):
+    """Run a notebook top to bottom in a fresh kernel; returns (notebook, failure or None).
+
+    ``quiet``: the kernel runs with :data:`QUIET_KERNEL_ENV` (no progress bars, no warnings).
+    """
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, DeadKernelError
+    from traitlets.config import Config
 
     nb = nbformat.read(path, as_version=4)
+    # The kernel manager gives the kernel CurveZMQ keys when its kernelspec supports them
+    # (ipykernel >= 7.4): the kernel's sockets are encrypted, and it no longer prints
+    # "Kernel is running over TCP without encryption" into the render's terminal.
+    config = Config({"KernelManager": {"transport_encryption": "auto"}})
     with tempfile.TemporaryDirectory(prefix="cube-render-") as workdir:
         client = NotebookClient(
             nb,
             timeout=timeout,
             kernel_name=kernel_name,
             resources={"metadata": {"path": workdir}},
+            config=config,
         )
         try:
-            client.execute()
+            with _environment(QUIET_KERNEL_ENV if quiet else {}):
+                client.execute()
         except (CellExecutionError, DeadKernelError):
             return nb, _failure(path, nb)
     return nb, None
 
 
-def to_html(nb) -> str:
-    """An executed notebook as one HTML page that needs no network (see templates/cube)."""
-    import copy
+def _handout_output(output) -> dict | None:
+    """One output as a handout shows it, or None when a reader has nothing to see in it.
 
+    Dropped: what a kernel writes to stderr (warnings, progress bars, log lines), and a live
+    widget: its view needs a kernel, and its ``text/plain`` is a repr (``VBox(children=...``,
+    a tqdm bar's text). A widget's static fallback (an image, HTML) stays.
+    """
+    kind = output.get("output_type")
+    if kind == "stream":
+        return output if output.get("name") != "stderr" else None
+    if kind not in ("display_data", "execute_result"):
+        return output
+    data = dict(output.get("data", {}))
+    plain = data.get("text/plain", "")
+    plain = "".join(plain) if isinstance(plain, list) else plain
+    if WIDGET_MIME in data or _WIDGET_REPR.match(plain):
+        data.pop(WIDGET_MIME, None)
+        data.pop("text/plain", None)
+    if not data:
+        return None
+    output = copy.deepcopy(output)
+    output["data"] = data
+    return output
+
+
+def handout(nb):
+    """A copy of an executed notebook with only what a reader of a handout wants to see."""
+    page = copy.deepcopy(nb)
+    # Saved widget state would make the page load the widget manager from a CDN.
+    page.metadata.pop("widgets", None)
+    for cell in page.cells:
+        if "outputs" in cell:
+            kept = (_handout_output(o) for o in cell.outputs)
+            cell.outputs = [o for o in kept if o is not None]
+    return page
+
+
+def to_html(nb) -> str:
+    """An executed notebook as one offline HTML page, as a handout (see :func:`handout`)."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
         template_name="cube", extra_template_basedirs=[str(Path(__file__).parent / "templates")]
     )
-    page = copy.deepcopy(nb)
-    # Saved widget state would make the page load the widget manager from a CDN; widgets show
-    # their plain-text fallback instead.
-    page.metadata.pop("widgets", None)
-    body, _ = exporter.from_notebook_node(page)
+    body, _ = exporter.from_notebook_node(handout(nb))
     return body
 
 
@@ -110,11 +167,14 @@ def render(
     formats: Sequence[str] = ("html",),
     quick: bool | None = None,
     timeout: int = 1800,
+    verbose: bool = True,
 ) -> tuple[list[Path], list[RenderFailure]]:
     """Execute notebooks (default: the kit's own) and write one HTML per notebook to ``out``.
 
     ``quick=True`` sets ``CUBE_QUICK=1`` for the kernels (small samples); by default the
-    current ``CUBE_QUICK`` passes through. Returns the files written and the failures.
+    current ``CUBE_QUICK`` passes through. The kernels show no progress bars or warnings
+    (:data:`QUIET_KERNEL_ENV`), and the pages drop stderr and widget reprs (:func:`handout`). With ``verbose``, one line per notebook says which one runs
+    and how many seconds it took. Returns the files written and the failures.
 
     Example:
         >>> written, failures = render(["notebooks/01-texts-to-vectors.ipynb"], "site/")
@@ -133,18 +193,22 @@ def render(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create {out_dir} ({exc.strerror})") from exc
-    env = {RENDERING_ENV: "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    env: dict[str, str | None] = {}
     if quick is not None:
         env["CUBE_QUICK"] = "1" if quick else None
     written: list[Path] = []
     failures: list[RenderFailure] = []
     import nbformat
 
-    from cube._progress import progress
-
     with _environment(env):
-        for path in progress(paths, desc="Rendering", unit="notebook", disable=len(paths) < 2):
+        for number, path in enumerate(paths, start=1):
+            if verbose:
+                print(f"[{number}/{len(paths)}] {path.name} ...", end=" ", flush=True)
+            start = time.perf_counter()
             nb, failure = execute(path, timeout=timeout)
+            if verbose:
+                seconds = time.perf_counter() - start
+                print(f"{'failed after ' if failure else ''}{seconds:.0f} s", flush=True)
             if failure is not None:
                 failures.append(failure)
                 continue
@@ -159,4 +223,12 @@ def render(
     return written, failures
 
 
-__all__ = ["RenderFailure", "execute", "kit_notebooks", "kit_notebooks_dir", "render", "to_html"]
+__all__ = [
+    "RenderFailure",
+    "execute",
+    "handout",
+    "kit_notebooks",
+    "kit_notebooks_dir",
+    "render",
+    "to_html",
+]
