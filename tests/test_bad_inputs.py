@@ -14,7 +14,9 @@ import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -642,6 +644,204 @@ def test_case(name, texts, scratch, monkeypatch, capsys):
         assert not out.exists() or out.is_symlink()
     leftovers = [p.name for p in out.resolve().parent.glob(f".{out.resolve().name}.*")]
     assert not [p for p in leftovers if "partial" in p or "old" in p], leftovers
+
+
+# -- real processes ------------------------------------------------------------------------
+def start_topics(*argv: str, cwd: Path, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "cube", "topics", *argv],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def wait_for_partial(folder: Path, name: str, proc: subprocess.Popen, timeout: float = 60) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [p for p in folder.glob(f".{name}.partial-*") if p.is_dir()]
+        if found:
+            return found[0]
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    proc.kill()
+    pytest.fail(f"no staging folder appeared in {timeout} s")
+
+
+def leftovers(folder: Path, name: str) -> list[str]:
+    return sorted(p.name for p in folder.glob(f".{name}*"))
+
+
+@pytest.mark.slow
+def test_sigterm_cleans_up_and_exits_143(texts, tmp_path):
+    csv(tmp_path / "t.csv", frame(texts))
+    proc = start_topics("t.csv", "--formats", "html", "--out", "result", cwd=tmp_path)
+    wait_for_partial(tmp_path, "result", proc)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert lines == ["cube: terminated; finished embeddings were kept in the cache"], err
+    assert not (tmp_path / "result").exists()
+    assert leftovers(tmp_path, "result") == []  # no staging folder, no lock files
+
+
+@pytest.mark.slow
+def test_a_second_run_on_the_same_output_stops_at_once(texts, tmp_path):
+    csv(tmp_path / "t.csv", frame(texts))
+    first = start_topics("t.csv", "--formats", "html", "--out", "result", cwd=tmp_path)
+    try:
+        wait_for_partial(tmp_path, "result", first)
+        started = time.monotonic()
+        second = subprocess.run(
+            [sys.executable, "-m", "cube", "topics", "t.csv", "--formats", "html",
+             "--out", "result"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert second.returncode == 2
+        assert time.monotonic() - started < 30
+        assert second.stderr.strip().splitlines() == [
+            f"cube: error: another cube topics run is writing {tmp_path / 'result'} right now; "
+            "wait for it to finish or choose another --out"
+        ]
+        assert [p for p in tmp_path.glob(".result.partial-*") if p.is_dir()], "first run's kept"
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=60)
+    assert first.returncode == 143
+    assert leftovers(tmp_path, "result") == []
+
+
+@pytest.mark.slow
+def test_stale_staging_folders_are_swept_unless_locked(texts, tmp_path, monkeypatch, capsys):
+    csv(tmp_path / "t.csv", frame(texts))
+    old = time.time() - 2 * _job.STALE_SECONDS
+
+    def leftover(name: str, age: float | None = old) -> Path:
+        folder = tmp_path / name
+        (folder / "figures").mkdir(parents=True)
+        (folder / "topics.csv").write_text("id\n")
+        if age is not None:
+            os.utime(folder, (age, age))
+        return folder
+
+    dead = leftover(".result.partial-0badf00d")  # a killed run: old, nobody holds its lock
+    replaced = leftover(".result.old-1234abcd")  # killed while replacing an older output
+    young = leftover(".result.partial-0000aaaa", age=None)  # too recent to judge
+    live = leftover(".result.partial-00c0ffee")  # old, but a live process holds its lock
+    other = leftover(".other.partial-0badf00d")  # another output's: not ours to sweep
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time\nfrom filelock import FileLock\n"
+         "lock = FileLock(sys.argv[1])\nlock.acquire()\nprint('held', flush=True)\ntime.sleep(600)",
+         f"{live}.lock"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+
+        def stop(plan, staging, timings, say):
+            raise Reached
+
+        monkeypatch.setattr(_job, "_work", stop)
+        with pytest.raises(Reached):
+            main(["topics", str(tmp_path / "t.csv"), "--formats", "html",
+                  "--out", str(tmp_path / "result")])  # fmt: skip
+        assert "removed 2 leftover folder(s) of earlier interrupted runs" in capsys.readouterr().out
+        assert not dead.exists() and not replaced.exists()
+        assert young.exists() and live.exists() and other.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert sorted(leftovers(tmp_path, "result")) == sorted(
+        [young.name, live.name, f"{live.name}.lock"]
+    )
+
+
+# -- the whole job ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def module_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("bad-inputs-cache")
+
+
+@pytest.fixture(scope="module")
+def corpus() -> pd.DataFrame:
+    import cube
+
+    return cube.datasets.load("sotu", sample=80, seed=3)
+
+
+@pytest.mark.slow
+def test_real_world_csv_without_a_browser(corpus, module_cache, tmp_path, monkeypatch, capsys):
+    """Semicolons, a BOM, CRLF, Unix times and 80 classes; no Chrome: HTML figures and a note."""
+    monkeypatch.setenv("CUBE_CACHE_DIR", str(module_cache))
+    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chrome")
+    table = pd.DataFrame(
+        {
+            "Texte du discours": corpus["text"],
+            "quand": [1_600_000_000 + 86_400 * i for i in range(len(corpus))],
+            "orateur": [f"speaker {i}" for i in range(len(corpus))],
+        }
+    )
+    path = tmp_path / "speeches.csv"
+    path.write_bytes(
+        codecs.BOM_UTF8 + table.to_csv(index=False, sep=";", lineterminator="\r\n").encode()
+    )
+    out = tmp_path / "result"
+    code = main(["topics", str(path), "--text-column", "Texte du discours",
+                 "--time-column", "quand", "--class-column", "orateur", "--out", str(out)])  # fmt: skip
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    notes = [line for line in err.splitlines() if line.startswith("cube:")]
+    assert len(notes) == 1 and notes[0].startswith("cube: PNG figures skipped ("), err
+    assert "set BROWSER_PATH" in notes[0] and "--formats html" in notes[0]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["figures_skipped"]["formats"] == ["png"]
+    assert "BROWSER_PATH" in summary["figures_skipped"]["reason"]
+    figures = {p.name for p in (out / "figures").iterdir()}
+    assert "topics_over_time.html" in figures and "topics_per_class.html" in figures
+    assert not [f for f in figures if f.endswith(".png")]
+    documents = pd.read_csv(out / "documents.csv")
+    assert documents["orateur"].nunique() == 80  # every class kept; the figure shows 30 + other
+    assert documents["text"].tolist() == corpus["text"].tolist()
+    assert leftovers(tmp_path, "result") == []
+
+
+@pytest.mark.slow
+def test_output_disk_filling_up_during_the_run(corpus, module_cache, tmp_path, monkeypatch, capsys):
+    """The free-space check passed (here: switched off), then the disk fills: one line, no debris."""
+    monkeypatch.setenv("CUBE_CACHE_DIR", str(module_cache))
+    monkeypatch.setattr(_job, "OUTPUT_SPACE_BASE", 0)
+    small = tmp_path / "small"
+    mount_tmpfs(small)
+    try:
+        path = tmp_path / "t.csv"
+        csv(path, corpus[["text"]])
+        code = main(["topics", str(path), "--formats", "html", "--out", str(small / "result")])
+        _, err = capsys.readouterr()
+        assert code == 2
+        lines = [line for line in err.splitlines() if line.startswith("cube:")]
+        assert len(lines) == 1 and "(No space left on device)" in lines[0], err
+        assert err.strip().endswith(lines[0])
+        assert list(small.iterdir()) == []
+    finally:
+        subprocess.run(["umount", "-l", str(small)], check=False)
+
+
+@pytest.mark.slow
+def test_two_runs_at_once_share_the_corpus_and_cache(corpus, module_cache, tmp_path):
+    """Two processes, one corpus, one cache (warmed by the tests above, to keep this short)."""
+    csv(tmp_path / "t.csv", corpus[["text"]])
+    env = {**os.environ, "CUBE_CACHE_DIR": str(module_cache)}
+    runs = [
+        start_topics("t.csv", "--formats", "html", "--out", name, cwd=tmp_path, env=env)
+        for name in ("one", "two")
+    ]
+    results = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err for _, err in results]
+    one = pd.read_csv(tmp_path / "one" / "documents.csv")
+    two = pd.read_csv(tmp_path / "two" / "documents.csv")
+    assert one["topic"].tolist() == two["topic"].tolist()  # same seed, same cache: same topics
+    assert leftovers(tmp_path, "one") == leftovers(tmp_path, "two") == []
 
 
 if __name__ == "__main__":

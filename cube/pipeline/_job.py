@@ -32,7 +32,7 @@ import pandas as pd
 
 from cube import _cache, _config
 from cube._cache import atomic_write
-from cube._errors import CubeError, InputError
+from cube._errors import BrowserFailedError, BrowserNotFoundError, CubeError, InputError
 from cube._version import __version__
 
 DEFAULT_SAMPLE = 4000  # a cold run of the bundled corpus takes about 3 minutes on 2 cores
@@ -221,20 +221,10 @@ def check_texts(docs: list[str], column: str, source: str) -> None:
         )
 
 
-def _browser_errors() -> tuple[type[BaseException], ...]:
-    from cube import _errors
-
-    names = ("BrowserNotFoundError", "BrowserFailedError")
-    return tuple(getattr(_errors, name) for name in names if hasattr(_errors, name))
-
-
 def _probe_browser() -> str:
-    from cube import figures
+    from cube.figures import check_browser
 
-    check = getattr(figures, "check_browser", None)
-    if check is None:  # until the launch probe lands: find it only
-        return figures.find_browser()
-    return check(timeout=BROWSER_PROBE_SECONDS)
+    return check_browser(timeout=BROWSER_PROBE_SECONDS)
 
 
 def check_figure_formats(
@@ -247,7 +237,7 @@ def check_figure_formats(
         return tuple(wanted), None
     try:
         _probe_browser()
-    except _browser_errors() as exc:
+    except (BrowserNotFoundError, BrowserFailedError) as exc:
         if formats is not None:
             hint = "" if "--formats" in str(exc) else "; or pass --formats html"
             raise InputError(f"--formats {','.join(static)} needs a browser: {exc}{hint}") from exc
@@ -472,7 +462,7 @@ def _export_figures(plan: Plan, figures: dict[str, Any], folder: Path) -> None:
 
     try:
         export(figures, folder, formats=plan.formats, include_plotlyjs="directory")
-    except _browser_errors() as exc:
+    except (BrowserNotFoundError, BrowserFailedError) as exc:
         static = [f for f in plan.formats if f in STATIC_FORMATS]
         if plan.spec.formats is not None or not static:
             raise
