@@ -543,7 +543,11 @@ def hold_lock(path: Path) -> list[str]:
 
 def markdown_table() -> str:
     """The cases as a Markdown table: case, then what cube does."""
-    rows = [f"| {name} | {case.behaviour} |" for name, case in CASES.items()]
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    rows = [f"| {cell(name)} | {cell(case.behaviour)} |" for name, case in CASES.items()]
     return "\n".join(["| input | what cube topics does |", "| --- | --- |", *rows])
 
 
