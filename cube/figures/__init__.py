@@ -12,6 +12,7 @@ from cube.figures._browser import check_browser, find_browser
 from cube.figures._export import FORMATS, export, start_session, stop_session, to_png
 from cube.figures._names import topic_name
 from cube.figures._palette import topic_colors
+from cube.figures._report import write_report
 from cube.figures._standard import (
     MAX_BINS,
     document_coordinates,
@@ -35,4 +36,5 @@ __all__ = [
     "topic_colors",
     "topic_name",
     "words_from_ctfidf",
+    "write_report",
 ]
