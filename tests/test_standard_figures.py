@@ -19,7 +19,7 @@ import pytest
 import cube
 from cube.figures import standard_figures, time_bins, topic_colors, topic_name
 from cube.figures._labels import text_box
-from cube.figures._names import NAME_CHARS, OUTLIER_NAME, wrap
+from cube.figures._names import NAME_CHARS, OUTLIER_NAME, wrap_name
 from cube.figures._palette import MAX_COLOURED, OTHER_COLOUR, OUTLIER_COLOUR, topics_by_size
 
 pytestmark = pytest.mark.slow
@@ -297,7 +297,7 @@ def test_map_labels_do_not_overlap_and_name_the_topics(run):
                 assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), name
         texts = {a.text.replace("<br>", " ") for a in fig.layout.annotations}
         for topic in topics_by_size(model)[:MAX_COLOURED]:
-            assert " ".join(wrap(topic_name(model, topic), 26, 2)) in texts, (name, topic)
+            assert " ".join(wrap_name(topic_name(model, topic), 26, 2)) in texts, (name, topic)
     # the topics map names every topic here (23 fit), the documents map at least the coloured
     assert len(run["figures"]["topics_map"].layout.annotations) == len(topics_by_size(model))
 

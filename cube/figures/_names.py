@@ -44,7 +44,7 @@ def shorten(text: str, max_chars: int = NAME_CHARS) -> str:
     return kept.rstrip(" ·,;:-") + "…"
 
 
-def _distinct(phrases: list[str], n: int) -> list[str]:
+def distinct_words(phrases: list[str], n: int) -> list[str]:
     """The first ``n`` phrases that do not repeat a word of one already taken.
 
     "united states", "united", "government" → "united states", "government".
@@ -114,7 +114,7 @@ def topic_name(
         return OUTLIER_NAME
     label = _custom_label(topic_model, topic)
     if label is None:
-        label = " · ".join(_distinct(topic_words(topic_model, topic), words)) or f"topic {topic}"
+        label = " · ".join(distinct_words(topic_words(topic_model, topic), words)) or f"topic {topic}"
     return shorten(label, max_chars)
 
 
@@ -126,6 +126,27 @@ def wrap(text: Any, width: int = HOVER_WIDTH, lines: int = HOVER_LINES) -> list[
         last = wrapped[-1]
         wrapped[-1] = (last if len(last) < width else shorten(last, width - 1).rstrip("…")) + "…"
     return wrapped
+
+
+def wrap_name(name: str, width: int, lines: int = 2) -> list[str]:
+    """A topic name over at most ``lines`` lines, broken between its " · " parts when it can.
+
+    Example:
+        >>> wrap_name("constitution · slavery · union", 26)
+        ['constitution · slavery', 'union']
+    """
+    parts = name.split(" · ")
+    if len(parts) < 2 or any(len(p) > width for p in parts):
+        return wrap(name, width, lines)
+    out = [parts[0]]
+    for part in parts[1:]:
+        if len(out[-1]) + 3 + len(part) <= width:
+            out[-1] = f"{out[-1]} · {part}"
+        else:
+            out.append(part)
+    if len(out) > lines:
+        return wrap(name, width, lines)
+    return out
 
 
 def hover(*parts: Any, width: int = HOVER_WIDTH, lines: int = HOVER_LINES) -> str:

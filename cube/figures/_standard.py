@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cube.figures._labels import place_labels, text_box
-from cube.figures._names import OUTLIER_NAME, hover, shorten, topic_name, topic_words, wrap
+from cube.figures._names import (
+    OUTLIER_NAME,
+    hover,
+    shorten,
+    topic_name,
+    topic_words,
+    wrap,
+    wrap_name,
+)
 from cube.figures._palette import (
     MAX_COLOURED,
     OTHER_COLOUR,
@@ -111,6 +119,15 @@ def _layout(
     return fig
 
 
+def _nothing(title: str, size: tuple[int, int] | None) -> go.Figure:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title, "every passage is in no topic: try a smaller min_topic_size", size)
+
+
 def _rgba(colour: str, alpha: float) -> str:
     colour = colour.lstrip("#")
     r, g, b = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
@@ -168,7 +185,7 @@ def _label_annotations(
     for topic in topics:
         coloured = colours[topic] != OTHER_COLOUR
         font = 14 if coloured else 12
-        text = wrap(topic_name(topic_model, topic), 26, 2)
+        text = wrap_name(topic_name(topic_model, topic), 26, 2)
         lines.append(text)
         fonts.append(font)
         boxes.append(text_box(text, font))
@@ -212,12 +229,14 @@ def barchart(topic_model: BERTopic, *, top_n_topics: int = MAX_COLOURED, size=SI
     from plotly.subplots import make_subplots
 
     ranked = topics_by_size(topic_model)
+    if not ranked:
+        return _nothing("No topics found", size)
     shown = ranked[: max(1, min(top_n_topics, MAX_COLOURED))]
     colours, sizes = topic_colors(topic_model), topic_sizes(topic_model)
     cols = min(5, len(shown))
     rows = math.ceil(len(shown) / cols)
     titles = [
-        "<br>".join(wrap(topic_name(topic_model, t), 30, 2))
+        "<br>".join(wrap_name(topic_name(topic_model, t), 30, 2))
         + f"<br><span style='font-size:12px;color:{MUTED}'>{sizes[t]} passages</span>"
         for t in shown
     ]
@@ -442,11 +461,13 @@ def hierarchy(topic_model: BERTopic, tree: Any, *, size=SIZE) -> go.Figure:
 
     for root in sorted(roots, key=lambda r: -height[r]):
         walk(root)
+    lowest, highest = min(height.values()), max(height.values())
+    base = max(0.0, lowest - 0.15 * ((highest - lowest) or 1.0))  # where the leaves sit
     xs: list[float | None] = []
     ys: list[float | None] = []
     for parent, (left, right) in children.items():
         for child in (left, right):
-            xs += [height.get(child, 0.0), height[parent], None]
+            xs += [height.get(child, base), height[parent], None]
             ys += [position[child], position[child], None]
         xs += [height[parent], height[parent], None]
         ys += [position[left], position[right], None]
@@ -483,7 +504,7 @@ def hierarchy(topic_model: BERTopic, tree: Any, *, size=SIZE) -> go.Figure:
     names = [topic_name(topic_model, t) for t in leaves]
     fig.add_trace(
         go.Scatter(
-            x=[0.0] * len(leaves),
+            x=[base] * len(leaves),
             y=[position[t] for t in leaves],
             mode="markers",
             marker={"size": 11, "color": [colours.get(t, OTHER_COLOUR) for t in leaves]},
@@ -514,7 +535,7 @@ def hierarchy(topic_model: BERTopic, tree: Any, *, size=SIZE) -> go.Figure:
         fig,
         f"How {_which(len(leaves), len(leaves))} group together",
         "topics joined further left are closer in meaning (c-TF-IDF, Ward linkage); "
-        "the 10 largest topics have coloured dots",
+        f"the {MAX_COLOURED} largest topics have coloured dots",
         size,
         l=360,
     )
@@ -532,6 +553,8 @@ def heatmap(topic_model: BERTopic, *, size=SIZE) -> go.Figure:
     from sklearn.metrics.pairwise import cosine_similarity
 
     ranked = topics_by_size(topic_model)
+    if not ranked:
+        return _nothing("No topics found", size)
     shown = ranked[:MAX_HEATMAP]
     offset = int(getattr(topic_model, "_outliers", 0))
     vectors = np.asarray(topic_model.topic_embeddings_)[[t + offset for t in shown]]
@@ -607,7 +630,7 @@ def topics_over_time(
     panels = len(shown) + 1
     cols = 4 if panels > 6 else min(panels, 3)
     rows = math.ceil(panels / cols)
-    titles = ["<br>".join(wrap(topic_name(topic_model, t), 40, 2)) for t in shown]
+    titles = ["<br>".join(wrap_name(topic_name(topic_model, t), 40, 2)) for t in shown]
     titles.append(f"all passages per {period}")
     fig = make_subplots(
         rows=rows,
