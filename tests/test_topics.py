@@ -149,6 +149,13 @@ def test_main_job_writes_everything(table, shared_cache, tmp_path, capsys):
     assert len(documents) == 400
     assert set(documents["topic"]) <= set(topics["id"])
     assert documents["probability"].between(0, 1).all()
+    # Outliers close enough to a topic joined it; the rest say they are in none.
+    assert set(documents["assigned_by"]) <= {"cluster", "similarity", "none"}
+    assert (documents["assigned_by"] == "none").sum() == (documents["topic"] == -1).sum()
+    assert not topics["name"].str.match(r"^-?\d+_").any(), "names are made for people"
+    quality = pd.read_csv(out / "quality.csv", index_col="topic")
+    assert set(quality.index) == {*map(str, topics["id"]), "overall"}
+    assert "quality: NPMI" in stdout
     figures = {p.name for p in (out / "figures").iterdir()}
     for name in ("barchart", "topics_map", "documents_map", "hierarchy", "heatmap",
                  "topics_over_time", "topics_per_class"):  # fmt: skip
@@ -156,7 +163,10 @@ def test_main_job_writes_everything(table, shared_cache, tmp_path, capsys):
         assert (out / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["seconds"]) >= {"load", "embed", "reduce", "cluster", "represent",
-                                       "figures", "export", "total"}  # fmt: skip
+                                       "evaluate", "figures", "export", "total"}  # fmt: skip
+    assert summary["quality"]["n_topics"] == summary["topics"]
+    assert summary["quality"]["outlier_share"] == summary["outliers"] / 400
+    assert -1 <= summary["quality"]["npmi"] <= 1
     assert cube.topics.load(out / "model").get_topic_info()["Count"].sum() == 400
     assert not list(tmp_path.glob(".result*")), "no staging folder left behind"
 

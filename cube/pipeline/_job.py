@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cube import _cache, _config
@@ -38,7 +39,7 @@ from cube._version import __version__
 DEFAULT_SAMPLE = 4000  # a cold run of the bundled corpus takes about 3 minutes on 2 cores
 DEFAULT_TIME_COLUMN = "year"
 DEFAULT_CLASS_COLUMN = "party"
-STAGES = ("load", "embed", "reduce", "cluster", "represent", "figures", "export")
+STAGES = ("load", "embed", "reduce", "cluster", "represent", "evaluate", "figures", "export")
 DEFAULT_FORMATS = ("png", "html")  # without a working browser: html only, and a note
 FIGURE_FORMATS = ("png", "svg", "pdf", "jpeg", "webp", "html", "json")
 STATIC_FORMATS = ("png", "svg", "pdf", "jpeg", "webp")  # these need a browser
@@ -270,16 +271,19 @@ def load_corpus(spec: JobSpec) -> tuple[pd.DataFrame, str]:
 
 
 def _topic_table(topic_model) -> pd.DataFrame:
+    """topics.csv: one row per topic, with the name people see in the figures."""
+    from cube.figures import topic_name
+
     info = topic_model.get_topic_info()
     rows = []
     for _, row in info.iterrows():
         topic = int(row["Topic"])
-        words = [w for w, _ in (topic_model.get_topic(topic) or [])]
+        words = [w for w, _ in (topic_model.get_topic(topic) or []) if str(w).strip()]
         rows.append(
             {
                 "id": topic,
                 "size": int(row["Count"]),
-                "name": row["Name"],
+                "name": topic_name(topic_model, topic),
                 "top_words": ", ".join(words),
                 "representative_documents": json.dumps(
                     list(row.get("Representative_Docs") or []), ensure_ascii=False
@@ -287,6 +291,29 @@ def _topic_table(topic_model) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+QUALITY_HEADLINE = (
+    "npmi",
+    "diversity@10",
+    "diversity@25",
+    "outlier_share",
+    "n_topics",
+    "largest_topic_size",
+)
+
+
+def _quality_summary(quality: pd.DataFrame) -> dict[str, float | int]:
+    """The overall row of ``cube.topics.evaluate``, as plain numbers for summary.json."""
+    overall = quality.loc["overall"]
+    return {
+        name: (
+            int(overall[name])
+            if name in ("n_topics", "largest_topic_size")
+            else round(float(overall[name]), 4)
+        )
+        for name in QUALITY_HEADLINE
+    }
 
 
 def _atomic_rename_into(staging: Path, out: Path) -> None:
@@ -477,15 +504,14 @@ def _work(plan: Plan, staging: Path, timings: Timings, say: Callable[[str], None
     from cube.embeddings import embed_with_stats
     from cube.figures import standard_figures
     from cube.reductions import reduce_with_stats
-    from cube.topics import build, fit_transform
+    from cube.topics import TopicSettings, build, evaluate, fit_transform
     from cube.topics import save as save_model
 
     spec, docs, frame = plan.spec, plan.docs, plan.frame
     with timings.stage("embed", say):
         embeddings, embed_stats = embed_with_stats(docs, spec.model)
-    topic_model = build(
-        len(docs), model=spec.model, min_topic_size=plan.min_topic_size, seed=spec.seed
-    )
+    settings = TopicSettings(model=spec.model, min_topic_size=plan.min_topic_size, seed=spec.seed)
+    topic_model = build(len(docs), settings)
     with timings.stage("reduce", say):
         # Both reductions land in the cache; fit_transform and the documents map read them.
         umap_params = topic_model.umap_model.get_params()
@@ -496,13 +522,18 @@ def _work(plan: Plan, staging: Path, timings: Timings, say: Callable[[str], None
         reductions_computed = sum(not r.from_cache for r in reductions)
     fit_started = time.perf_counter()
     say(f"[4/{len(STAGES)}] cluster and [5/{len(STAGES)}] represent")
-    topics, probabilities = fit_transform(topic_model, docs, embeddings)
+    topics, probabilities = fit_transform(
+        topic_model, docs, embeddings, outlier_threshold=settings.outlier_threshold
+    )
+    clustered = np.asarray(topic_model.hdbscan_model.labels_) != -1
     fit_seconds = time.perf_counter() - fit_started
     cluster_seconds = getattr(topic_model.hdbscan_model, "fit_seconds_", 0.0)
     timings.seconds["cluster"] = cluster_seconds
     timings.seconds["represent"] = max(0.0, fit_seconds - cluster_seconds)
     n_topics = len(set(topics) - {-1})
     say(f"      {n_topics} topics; {sum(t == -1 for t in topics)} documents in no topic (-1)")
+    with timings.stage("evaluate", say):
+        quality = evaluate(topic_model, docs)
     with timings.stage("figures", say):
         figures = standard_figures(
             topic_model,
@@ -513,14 +544,21 @@ def _work(plan: Plan, staging: Path, timings: Timings, say: Callable[[str], None
         )
     with timings.stage("export", say):
         try:
-            _topic_table(topic_model).to_csv(staging / "topics.csv", index=False)
-            info = topic_model.get_topic_info()
-            names = dict(zip(info["Topic"], info["Name"], strict=True))
+            table = _topic_table(topic_model)
+            table.to_csv(staging / "topics.csv", index=False)
+            quality.to_csv(staging / "quality.csv", index_label="topic")
+            names = dict(zip(table["id"], table["name"], strict=True))
             documents = pd.DataFrame(
                 {
                     "row": range(1, len(docs) + 1),
                     "topic": topics,
                     "topic_name": [names[t] for t in topics],
+                    # HDBSCAN's cluster, or an outlier moved to its most similar topic.
+                    "assigned_by": np.where(
+                        clustered,
+                        "cluster",
+                        np.where(np.asarray(topics) == -1, "none", "similarity"),
+                    ),
                     "probability": [round(float(p), 4) for p in probabilities],
                 }
             )
@@ -544,11 +582,14 @@ def _work(plan: Plan, staging: Path, timings: Timings, say: Callable[[str], None
         "documents": len(docs),
         "topics": n_topics,
         "outliers": int(sum(1 for t in topics if t == -1)),
+        "quality": _quality_summary(quality),
         "parameters": {
             "model": spec.model,
             "sample": spec.sample if spec.sample is not None else "all",
             "seed": spec.seed,
             "min_topic_size": plan.min_topic_size,
+            "representation": settings.representation,
+            "outlier_threshold": settings.outlier_threshold,
             "text_column": spec.text_column,
             "time_column": spec.time_column,
             "class_column": spec.class_column,
@@ -573,9 +614,12 @@ def _work(plan: Plan, staging: Path, timings: Timings, say: Callable[[str], None
 def format_summary(summary: dict[str, Any], out: Path) -> str:
     seconds = summary["seconds"]
     stages = ", ".join(f"{name} {seconds[name]:.1f}s" for name in STAGES)
+    quality = summary["quality"]
     return (
         f"{summary['topics']} topics in {summary['documents']} documents "
         f"({summary['outliers']} in no topic) -> {out}\n"
+        f"quality: NPMI {quality['npmi']:+.3f}, diversity@10 {quality['diversity@10']:.2f}, "
+        f"{quality['outlier_share']:.0%} in no topic (per topic: quality.csv)\n"
         f"time: {seconds['total']:.1f}s ({stages})"
     )
 
