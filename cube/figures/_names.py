@@ -114,7 +114,9 @@ def topic_name(
         return OUTLIER_NAME
     label = _custom_label(topic_model, topic)
     if label is None:
-        label = " · ".join(distinct_words(topic_words(topic_model, topic), words)) or f"topic {topic}"
+        label = (
+            " · ".join(distinct_words(topic_words(topic_model, topic), words)) or f"topic {topic}"
+        )
     return shorten(label, max_chars)
 
 
