@@ -156,6 +156,8 @@ def test_main_job_writes_everything(table, shared_cache, tmp_path, capsys):
     quality = pd.read_csv(out / "quality.csv", index_col="topic")
     assert set(quality.index) == {*map(str, topics["id"]), "overall"}
     assert "quality: NPMI" in stdout
+    report = (out / "report.html").read_text()  # one page, offline: plotly.js inline once
+    assert report.count("Plotly.newPlot(") == 7 and "<script src=" not in report
     figures = {p.name for p in (out / "figures").iterdir()}
     for name in ("barchart", "topics_map", "documents_map", "hierarchy", "heatmap",
                  "topics_over_time", "topics_per_class"):  # fmt: skip

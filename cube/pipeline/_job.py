@@ -477,11 +477,30 @@ def run(spec: JobSpec, say: Callable[[str], None] = print) -> dict[str, Any]:
     with timings.stage("load", say):
         plan = prepare(spec, say)
     with claim(plan.target, say) as staging:
-        summary = _work(plan, staging, timings, say)
+        summary, table, figures = _work(plan, staging, timings, say)
         summary["seconds"]["total"] = round(time.perf_counter() - started, 2)
         atomic_write(staging / "summary.json", json.dumps(summary, indent=2))
+        _write_report(staging / "report.html", summary, table, figures)
         _atomic_rename_into(staging, plan.target)
     return summary
+
+
+def _write_report(path: Path, summary: dict, table: pd.DataFrame, figures: dict) -> None:
+    """report.html: the whole run on one page that opens offline from a single file."""
+    from cube.figures import write_report
+
+    quality = summary["quality"]
+    headline = (
+        f"NPMI {quality['npmi']:+.3f} · diversity@10 {quality['diversity@10']:.2f} · "
+        f"{quality['outlier_share']:.0%} in no topic · {quality['n_topics']} topics"
+    )
+    write_report(
+        path,
+        title=f"Topics in {summary['documents']:,} documents",
+        summary={**summary, "quality": {"headline": headline, **quality}},
+        topics=table,
+        figures=figures,
+    )
 
 
 def _export_figures(plan: Plan, figures: dict[str, Any], folder: Path) -> None:
@@ -499,8 +518,13 @@ def _export_figures(plan: Plan, figures: dict[str, Any], folder: Path) -> None:
         export(figures, folder, formats=plan.formats, include_plotlyjs="directory")
 
 
-def _work(plan: Plan, staging: Path, timings: Timings, say: Callable[[str], None]) -> dict:
-    """The long work: embed, reduce, fit, draw, write into ``staging``."""
+def _work(
+    plan: Plan, staging: Path, timings: Timings, say: Callable[[str], None]
+) -> tuple[dict, pd.DataFrame, dict]:
+    """The long work: embed, reduce, fit, draw, write into ``staging``.
+
+    Returns the summary, the topic table and the figures (for the report).
+    """
     from cube.embeddings import embed_with_stats
     from cube.figures import standard_figures
     from cube.reductions import reduce_with_stats
@@ -541,6 +565,7 @@ def _work(plan: Plan, staging: Path, timings: Timings, say: Callable[[str], None
             embeddings,
             timestamps=plan.timestamps,
             classes=classes_for_figures(plan.classes) if plan.classes is not None else None,
+            class_name=spec.class_column or "class",
         )
     with timings.stage("export", say):
         try:
@@ -576,7 +601,7 @@ def _work(plan: Plan, staging: Path, timings: Timings, say: Callable[[str], None
                 f"cannot write the results for {spec.out} ({exc.strerror}); free some space "
                 "or choose another --out"
             ) from exc
-    return {
+    summary = {
         "cube_version": __version__,
         "source": plan.source,
         "documents": len(docs),
@@ -609,6 +634,7 @@ def _work(plan: Plan, staging: Path, timings: Timings, say: Callable[[str], None
             "cache_dir": str(_cache.root()),
         },
     }
+    return summary, table, figures
 
 
 def format_summary(summary: dict[str, Any], out: Path) -> str:
