@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 
 from cube.cli import main
-from cube.pipeline import _job
+from cube.pipeline import _job, _output, _plan
 
 N_DOCS = 60
 
@@ -596,7 +596,7 @@ def test_case(name, texts, scratch, monkeypatch, capsys):
 
         if not hasattr(figures, "check_browser"):
             pytest.skip("needs cube.figures.check_browser")
-        monkeypatch.setattr(_job, "BROWSER_PROBE_SECONDS", 3.0)
+        monkeypatch.setattr(_plan, "BROWSER_PROBE_SECONDS", 3.0)
     if case.env:
         for key, value in case.env(d).items():
             monkeypatch.setenv(key, value)
@@ -624,7 +624,7 @@ def test_case(name, texts, scratch, monkeypatch, capsys):
         raise Reached
 
     monkeypatch.setattr(_job, "_work", stop)
-    started = time.monotonic()
+    # "Before the long work" is what `reached` proves; no wall-clock bound (machines vary).
     if case.error is None:
         with pytest.raises(Reached):
             main(["topics", *argv])
@@ -643,7 +643,6 @@ def test_case(name, texts, scratch, monkeypatch, capsys):
         lines = err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("cube: error: "), err
         assert re.search(case.error, lines[0]), lines[0]
-    assert time.monotonic() - started < 30, "too slow for a check"
     if not out_existed:
         assert not out.exists() or out.is_symlink()
     leftovers = [p.name for p in out.resolve().parent.glob(f".{out.resolve().name}.*")]
@@ -718,7 +717,7 @@ def test_a_second_run_on_the_same_output_stops_at_once(texts, tmp_path):
 @pytest.mark.slow
 def test_stale_staging_folders_are_swept_unless_locked(texts, tmp_path, monkeypatch, capsys):
     csv(tmp_path / "t.csv", frame(texts))
-    old = time.time() - 2 * _job.STALE_SECONDS
+    old = time.time() - 2 * _output.STALE_SECONDS
 
     def leftover(name: str, age: float | None = old) -> Path:
         folder = tmp_path / name
@@ -814,7 +813,7 @@ def test_real_world_csv_without_a_browser(corpus, module_cache, tmp_path, monkey
 def test_output_disk_filling_up_during_the_run(corpus, module_cache, tmp_path, monkeypatch, capsys):
     """The free-space check passed (here: switched off), then the disk fills: one line, no debris."""
     monkeypatch.setenv("CUBE_CACHE_DIR", str(module_cache))
-    monkeypatch.setattr(_job, "OUTPUT_SPACE_BASE", 0)
+    monkeypatch.setattr(_plan, "OUTPUT_SPACE_BASE", 0)
     small = tmp_path / "small"
     mount_tmpfs(small)
     try:

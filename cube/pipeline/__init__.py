@@ -6,21 +6,18 @@ Example:
     >>> summary = run(JobSpec(out=Path("sotu-topics"), sample=2000))
 """
 
-from cube.pipeline._job import (
+from cube.pipeline._job import STAGES, format_summary, run, skipped_note
+from cube.pipeline._output import claim, sweep_stale
+from cube.pipeline._plan import (
     DEFAULT_FORMATS,
     DEFAULT_SAMPLE,
-    STAGES,
     JobSpec,
     Plan,
     check_output_folder,
-    format_summary,
     load_corpus,
     parse_formats,
     parse_sample,
     prepare,
-    run,
-    skipped_note,
-    sweep_stale,
 )
 
 __all__ = [
@@ -30,6 +27,7 @@ __all__ = [
     "JobSpec",
     "Plan",
     "check_output_folder",
+    "claim",
     "format_summary",
     "load_corpus",
     "parse_formats",

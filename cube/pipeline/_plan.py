@@ -1,0 +1,308 @@
+"""Everything ``cube topics`` checks and decides before the long work starts.
+
+Input, columns, texts, the output and cache folders (writable, with room), the model, and a
+browser when static images are asked for: any problem is one :class:`~cube.CubeError` line
+before the first embedding. :func:`prepare` returns the :class:`Plan` the job then carries out.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cube import _cache, _config
+from cube._cache import atomic_write
+from cube._errors import BrowserFailedError, BrowserNotFoundError, CubeError, InputError
+
+DEFAULT_SAMPLE = 4000  # a cold run of the bundled corpus takes about 3 minutes on 2 cores
+
+
+DEFAULT_TIME_COLUMN = "year"
+
+
+DEFAULT_CLASS_COLUMN = "party"
+
+
+DEFAULT_FORMATS = ("png", "html")  # without a working browser: html only, and a note
+
+
+FIGURE_FORMATS = ("png", "svg", "pdf", "jpeg", "webp", "html", "json")
+
+
+STATIC_FORMATS = ("png", "svg", "pdf", "jpeg", "webp")  # these need a browser
+
+
+BROWSER_PROBE_SECONDS = 15.0
+
+
+MAX_TEXT_CHARS = 1_000_000  # the model reads ~256 words of a text; longer ones are not passages
+
+
+MAX_CLASSES_SHOWN = 30  # the per-class figure shows the most frequent classes, the rest as one
+
+
+OTHER_CLASSES = "(other classes)"
+
+
+# What --out needs free: plotly.js and the model (~10 MB), plus the texts about three times
+# over (documents.csv, the documents map's hover texts, representative documents).
+OUTPUT_SPACE_BASE = 16 * 2**20
+
+
+CACHE_SPACE_PER_DOCUMENT = 4096  # a vector of up to 1024 floats, its key, two reductions
+
+
+@dataclass
+class JobSpec:
+    """What ``cube topics`` was asked to do."""
+
+    out: Path
+    file: Path | None = None
+    text_column: str = "text"
+    time_column: str | None = None
+    class_column: str | None = None
+    sample: int | None = DEFAULT_SAMPLE  # None: every document
+    seed: int = 0
+    min_topic_size: int | None = None
+    model: str = _config.DEFAULT_MODEL
+    encoding: str | None = None
+    force: bool = False
+    # None: png and html, or html only (with a note in the summary) when no browser starts.
+    # Asked for explicitly, static formats without a working browser are an error.
+    formats: tuple[str, ...] | None = None
+
+
+@dataclass
+class Plan:
+    """What the checks found: everything the long work needs, nothing left to fail on input."""
+
+    spec: JobSpec
+    target: Path  # --out with symlinks resolved: where the results go
+    frame: pd.DataFrame
+    source: str
+    docs: list[str]
+    timestamps: list[Any] | None
+    classes: list[str] | None
+    min_topic_size: int
+    formats: tuple[str, ...]
+    figures_skipped: dict[str, Any] | None
+
+
+def parse_sample(value: str) -> int | None:
+    """``--sample``: a positive number of documents, or ``all``."""
+    if value.strip().lower() == "all":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise InputError(f"--sample takes a positive number of documents or 'all', not {value!r}")
+    return number
+
+
+def parse_formats(value: str) -> tuple[str, ...]:
+    """``--formats``: comma-separated figure formats, e.g. ``png,html`` (``jpg`` is ``jpeg``)."""
+    formats: list[str] = []
+    for item in value.split(","):
+        name = item.strip().lower().lstrip(".")
+        name = {"jpg": "jpeg"}.get(name, name)
+        if name not in FIGURE_FORMATS:
+            raise InputError(
+                f"--formats: unknown figure format {item.strip()!r}; use a comma-separated "
+                f"list of {', '.join(FIGURE_FORMATS)}"
+            )
+        if name not in formats:
+            formats.append(name)
+    return tuple(formats)
+
+
+def _human(size: float) -> str:
+    return f"{size / 2**20:.1f} MB"
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_output_folder(
+    out: Path, force: bool, *, keep: tuple[tuple[str, Path], ...] = (), needed: int = 0
+) -> Path:
+    """Check ``--out``; returns where the results go (``out`` with symlinks resolved).
+
+    A symlink to a folder (or a dangling one) is followed: the results replace its target and
+    the link stays. ``keep`` names what ``--force`` must never delete (the input, the cache).
+    """
+    target = out.resolve()
+    if target.exists() and not target.is_dir():
+        raise InputError(f"{out} is a file; choose a folder name for --out")
+    if target.is_dir() and any(target.iterdir()):
+        if not force:
+            raise InputError(f"{out} already exists and is not empty; pass --force to replace it")
+        for what, path in keep:
+            if _is_within(path.resolve(), target):
+                raise InputError(
+                    f"--force would delete {out}, which holds {what} ({path}); choose another --out"
+                )
+    parent = target.parent
+    if not parent.is_dir():
+        raise InputError(f"cannot create {out}: {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"cannot create {out}: {parent} is not writable")
+    free = shutil.disk_usage(parent).free
+    if needed and free < needed:
+        raise InputError(
+            f"cannot write {out}: {parent} has {_human(free)} free and this run needs about "
+            f"{_human(needed)}; free some space or choose another --out"
+        )
+    return target
+
+
+def check_cache_folder(n_documents: int) -> None:
+    """The cache folder exists (or can be made), takes a file, and has room for the vectors."""
+    if not _cache.enabled():
+        return
+    root = _cache.root()
+    hint = "set CUBE_CACHE_DIR to a writable folder (or CUBE_CACHE=0 for no cache)"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = atomic_write(root / f".write-test-{uuid.uuid4().hex[:8]}", os.urandom(4096))
+        probe.unlink()
+    except OSError as exc:
+        raise CubeError(f"cannot write to the cache at {root} ({exc.strerror}); {hint}") from exc
+    needed = 2**20 + n_documents * CACHE_SPACE_PER_DOCUMENT
+    free = shutil.disk_usage(root).free
+    if free < needed:
+        raise CubeError(
+            f"the cache at {root} has {_human(free)} free and this run needs about "
+            f"{_human(needed)}; free some space or {hint}"
+        )
+
+
+def check_texts(docs: list[str], column: str, source: str) -> None:
+    """Texts that cannot make topics fail here, before they are embedded."""
+    from cube.topics import MIN_DOCUMENTS, make_vectorizer
+
+    long = [i + 1 for i, doc in enumerate(docs) if len(doc) > MAX_TEXT_CHARS]
+    if long:
+        from cube.datasets import format_rows
+
+        biggest = max(len(docs[i - 1]) for i in long)
+        raise InputError(
+            f"{source}: {len(long)} texts in {column!r} are longer than {MAX_TEXT_CHARS:,} "
+            f"characters (rows {format_rows(long)}; the longest has {biggest:,}); the model "
+            "reads only the first ~256 words of a text, so split long documents into passages"
+        )
+    distinct = len(set(docs))
+    if distinct < MIN_DOCUMENTS:
+        raise InputError(
+            f"{source}: the {len(docs)} texts in {column!r} hold only {distinct} different "
+            f"ones; topic modeling needs at least {MIN_DOCUMENTS} different texts"
+        )
+    analyzer = make_vectorizer(len(docs)).build_analyzer()
+    if not any(analyzer(doc) for doc in docs):
+        raise InputError(
+            f"{source}: the documents have no words left once stop words and numbers are "
+            f"removed; check that {column!r} is the column that holds the documents"
+        )
+
+
+def _probe_browser() -> str:
+    from cube.figures import check_browser
+
+    return check_browser(timeout=BROWSER_PROBE_SECONDS)
+
+
+def check_figure_formats(
+    formats: tuple[str, ...] | None,
+) -> tuple[tuple[str, ...], dict[str, Any] | None]:
+    """The formats to write and what was skipped: static images need a browser that starts."""
+    wanted = formats or DEFAULT_FORMATS
+    static = [f for f in wanted if f in STATIC_FORMATS]
+    if not static:
+        return tuple(wanted), None
+    try:
+        _probe_browser()
+    except (BrowserNotFoundError, BrowserFailedError) as exc:
+        if formats is not None:
+            hint = "" if "--formats" in str(exc) else "; or pass --formats html"
+            raise InputError(f"--formats {','.join(static)} needs a browser: {exc}{hint}") from exc
+        return tuple(f for f in wanted if f not in static), {"formats": static, "reason": str(exc)}
+    return tuple(wanted), None
+
+
+def load_corpus(spec: JobSpec) -> tuple[pd.DataFrame, str]:
+    """The documents (sampled) and a name for where they came from."""
+    from cube import datasets
+
+    if spec.file is None:
+        frame, source = datasets.load("sotu"), "the bundled State of the Union corpus"
+        spec.time_column = spec.time_column or DEFAULT_TIME_COLUMN
+        spec.class_column = spec.class_column or DEFAULT_CLASS_COLUMN
+    else:
+        frame = datasets.load_table(spec.file, spec.text_column, encoding=spec.encoding)
+        source = str(spec.file)
+        if "text" in frame.columns and spec.text_column not in frame.columns:
+            spec.text_column = "text"  # TXT files
+    for column, option in (
+        (spec.time_column, "--time-column"),
+        (spec.class_column, "--class-column"),
+    ):
+        if column:
+            datasets.require_column(frame, column, option, source)
+    if spec.sample is not None and spec.sample < len(frame):
+        frame = frame.sample(n=spec.sample, random_state=spec.seed).sort_index()
+    return frame.reset_index(drop=True), source
+
+
+def classes_for_figures(classes: list[str]) -> list[str]:
+    """The most frequent :data:`MAX_CLASSES_SHOWN` classes as they are, the rest as one."""
+    counts = pd.Series(classes).value_counts(sort=True)
+    if len(counts) <= MAX_CLASSES_SHOWN:
+        return classes
+    shown = set(counts.index[:MAX_CLASSES_SHOWN])
+    return [c if c in shown else OTHER_CLASSES for c in classes]
+
+
+def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
+    """Every check of the run, cheap ones first; nothing is embedded or written to --out."""
+    from cube import datasets
+    from cube.embeddings import resolve_model
+    from cube.topics import check_corpus_size, default_min_topic_size
+
+    keep = (("the input file", spec.file),) if spec.file is not None else ()
+    if _cache.enabled():
+        keep += (("the cache", _cache.root()),)
+    target = check_output_folder(spec.out, spec.force, keep=keep)
+    frame, source = load_corpus(spec)
+    docs = frame[spec.text_column].tolist()
+    timestamps = datasets.time_values(frame, spec.time_column, source) if spec.time_column else None
+    classes = datasets.class_values(frame, spec.class_column, source) if spec.class_column else None
+    min_topic_size = spec.min_topic_size or default_min_topic_size(len(docs))
+    check_corpus_size(len(docs), min_topic_size)
+    check_texts(docs, spec.text_column, source)
+    text_bytes = sum(len(doc.encode("utf-8", "surrogatepass")) for doc in docs)
+    check_output_folder(spec.out, spec.force, keep=keep, needed=OUTPUT_SPACE_BASE + 3 * text_bytes)
+    check_cache_folder(len(docs))
+    resolve_model(spec.model)
+    formats, skipped = check_figure_formats(spec.formats)
+    say(f"      {len(docs)} documents from {source}")
+    return Plan(
+        spec=spec,
+        target=target,
+        frame=frame,
+        source=source,
+        docs=docs,
+        timestamps=timestamps,
+        classes=classes,
+        min_topic_size=min_topic_size,
+        formats=formats,
+        figures_skipped=skipped,
+    )
