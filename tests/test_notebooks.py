@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_notebook import assert_quiet_handout
 
 from cube.notebook import kit_notebooks
 from cube.notebook._render import execute, to_html
@@ -46,15 +47,43 @@ def test_committed_without_outputs_and_to_the_conventions(path: Path):
     assert solutions and all(c.metadata["jupyter"]["source_hidden"] for c in solutions)
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_scaffolded_like_a_lesson(path: Path):
+    """Questions, objectives, a time budget and the glossary up front; graded exercises, each
+    with an empty answer cell before its solution; key points and a self-check with answers."""
+    nb = nbformat.read(path, as_version=4)
+    intro = nb.cells[0].source
+    for part in ("**Questions**", "**Objectives**", "**Time budget**", "docs/glossary.md"):
+        assert part in intro, f"{path.name}: the first cell has no {part}"
+    markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert any(m.startswith("## Key points") for m in markdown), f"{path.name}: no key points"
+    check = next((m for m in markdown if m.startswith("## Self-check")), "")
+    assert re.search(r"^3\. ", check, re.M) and "Answers" in check, f"{path.name}: no self-check"
+    start = next(i for i, c in enumerate(nb.cells) if c.source.strip() == "## Exercises")
+    graded = [
+        i
+        for i, c in enumerate(nb.cells[start:], start)
+        if c.cell_type == "markdown"
+        and re.match(r"\*\*\d+\. (Warm-up|Core|Stretch)\.\*\*", c.source)
+    ]
+    assert graded, f"{path.name}: exercises are not graded Warm-up / Core / Stretch"
+    for i in graded:
+        answer, solution = nb.cells[i + 1], nb.cells[i + 2]
+        assert answer.cell_type == "code" and answer.source.strip() == "# your answer here"
+        assert "solution" in solution.metadata.get("tags", [])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_runs_top_to_bottom_in_quick_mode(path: Path, monkeypatch, tmp_path):
+    """Each notebook runs as `cube render --quick` runs it, and its handout is quiet."""
     monkeypatch.setenv("CUBE_QUICK", "1")
-    monkeypatch.setenv("CUBE_RENDERING", "1")
     monkeypatch.chdir(tmp_path)
-    nb, failure = execute(path, timeout=600)
+    nb, failure = execute(path, timeout=600)  # in a quiet kernel, as `cube render` starts it
     assert failure is None, str(failure)
     page = to_html(nb)
+    (tmp_path / f"{path.stem}.html").write_text(page)  # to look at, when a check fails
+    assert_quiet_handout(page)  # no progress bars, warnings or widget reprs
     assert page.count("Plotly.newPlot(") >= MIN_FIGURES[path.stem]
     assert not re.search(r"<script[^>]*\ssrc=", page)
     pngs = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
