@@ -1,16 +1,22 @@
-"""One test in a real browser: `cube lab`, notebook 4, the explorer widget and a plotly figure.
+"""One test in a real browser: `cube lab`, notebook 3, the explorer widget and a plotly figure.
 
 Debian's chromium, driven by Playwright (no browser download): JupyterLab is started with
-`cube lab` on a free localhost port; the test runs all cells of notebook 4, checks that the
-explorer renders and reacts to a selection and that a plotly figure is drawn, and keeps a
+`cube lab` on a free localhost port; the test runs all cells of notebook 3, checks that the
+explorer renders and reacts to a selection and that a plotly figure is drawn, saves the
+notebook as a learner would (Ctrl+S), checks that the save went to the learner's working copy
+and left the course's notebooks (and `git status` of a checkout) untouched, and keeps a
 screenshot in its temporary folder.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
+import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -20,6 +26,9 @@ import urllib.request
 import pytest
 
 from cube.figures import find_browser
+from cube.notebook import kit_notebooks_dir
+
+NOTEBOOK = "03-explore-interactively.ipynb"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -43,6 +52,11 @@ def free_port() -> int:
 @pytest.fixture
 def lab(tmp_path):
     port, token = free_port(), secrets.token_hex(16)
+    # No autosave: the notebook is written when the learner saves, and only then.
+    settings = tmp_path / "lab-settings"
+    docmanager = settings / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings"
+    docmanager.parent.mkdir(parents=True)
+    docmanager.write_text(json.dumps({"autosave": False}))
     env = {
         **os.environ,
         "JUPYTER_TOKEN": token,
@@ -50,19 +64,13 @@ def lab(tmp_path):
         "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime"),
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
     }
     log = open(tmp_path / "lab.log", "w")  # noqa: SIM115 - closed below
+    # As a learner runs it: no folder given, so the copies go to ./cube-notebooks.
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cube",
-            "lab",
-            str(tmp_path / "work"),
-            "--port",
-            str(port),
-            "--no-browser",
-        ],
+        [sys.executable, "-m", "cube", "lab", "--port", str(port), "--no-browser"],
+        cwd=tmp_path,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -96,29 +104,69 @@ def lab(tmp_path):
         urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5)
 
 
-def test_explorer_in_jupyterlab(lab, tmp_path):
+def git_status(path) -> str | None:
+    """``git status --porcelain`` of ``path`` in its checkout; None outside a checkout."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    result = subprocess.run(
+        [git, "status", "--porcelain", "--", path.name],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout if result.returncode == 0 else None
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def saved_outputs(path) -> int:
+    try:
+        cells = json.loads(path.read_text())["cells"]
+    except (OSError, ValueError, KeyError):
+        return 0
+    return sum(len(c.get("outputs", [])) for c in cells if c.get("cell_type") == "code")
+
+
+@pytest.fixture
+def course():
+    """The course's own copy of the notebook, before the test: its bytes and its git status.
+
+    (Only this one notebook: in a shared working tree, others may be edited meanwhile.)
+    """
+    original = kit_notebooks_dir() / NOTEBOOK
+    return original, digest(original), git_status(original)
+
+
+def test_explorer_in_jupyterlab(course, lab, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     base, token = lab
+    original, original_digest, status_before = course
+    copy = tmp_path / "cube-notebooks" / NOTEBOOK
+    assert copy.is_file() and saved_outputs(copy) == 0
+    copied_at = copy.stat().st_mtime_ns
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=find_browser(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            page.goto(f"{base}/lab/tree/04-explore-interactively.ipynb?token={token}")
+            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
             page.wait_for_selector(".jp-Notebook", timeout=90_000)
             page.wait_for_selector(
                 ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000
             )
             page.wait_for_timeout(3000)  # let JupyterLab settle on its kernel session
-            # Restart-and-run-all works whatever state the kernel session is in.
+            # A fresh server, a fresh kernel: run all. (A restart here can race the kernel's
+            # start on a loaded machine and lose the queued cells.)
             page.get_by_role("menuitem", name="Run", exact=True).click(timeout=30_000)
-            page.get_by_role("menuitem", name="Restart Kernel and Run All Cells…").click()
-            page.locator(".jp-Dialog .jp-mod-accept").click(timeout=30_000)
+            page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
 
             dropdown = page.locator(".widget-dropdown select").first
-            dropdown.wait_for(timeout=240_000)
+            dropdown.wait_for(timeout=600_000)  # a loaded 2-core machine embeds slowly
             page.wait_for_selector(
-                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=240_000
+                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=600_000
             )
             dropdown.scroll_into_view_if_needed()  # plotly draws figures once they are on screen
             representative = page.locator(".widget-html", has_text="Representative documents")
@@ -139,6 +187,15 @@ def test_explorer_in_jupyterlab(lab, tmp_path):
                 expect(title.first).to_be_visible(timeout=30_000)
             expect(representative.first).not_to_have_text(before, timeout=30_000)
             page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
+
+            # A learner saves: JupyterLab writes the notebook, outputs and all.
+            page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
+            page.keyboard.press("Escape")  # command mode: the keystroke goes to JupyterLab
+            page.keyboard.press("Control+s")
+            deadline = time.monotonic() + 60
+            while copy.stat().st_mtime_ns == copied_at or saved_outputs(copy) == 0:
+                assert time.monotonic() < deadline, "the notebook was not saved within 60 s"
+                page.wait_for_timeout(500)
         except Exception:
             with contextlib.suppress(Exception):
                 page.locator(".widget-dropdown select").first.scroll_into_view_if_needed(
@@ -150,3 +207,8 @@ def test_explorer_in_jupyterlab(lab, tmp_path):
         finally:
             browser.close()
     assert (tmp_path / "explorer.png").stat().st_size > 10_000
+    # The save went to the learner's copy; the course's notebooks are as they were.
+    assert saved_outputs(copy) > 0
+    assert digest(original) == original_digest
+    if status_before is not None:  # a git checkout: a learner's save leaves no trace in it
+        assert git_status(original) == status_before
