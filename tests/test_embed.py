@@ -258,3 +258,53 @@ def test_one_calls_truncation_never_leaks_into_the_next(tmp_path, bundled_model_
     after, stats = embed_with_stats(text, model)  # cached under max_seq_length=None
     assert embedding_space(model).max_seq_length is None and stats.encoded == 1
     np.testing.assert_allclose(after, full, atol=1e-5)
+
+
+def _near_word_pieces(text: str, tokenizer, pieces: int) -> str:
+    """The longest prefix of ``text`` (whole words) with at most ``pieces`` word pieces."""
+    words = text.split()
+    while len(tokenizer(" ".join(words), verbose=False)["input_ids"]) > pieces:
+        words = words[:-1]
+    return " ".join(words)
+
+
+def test_a_texts_vector_does_not_depend_on_its_batch(passages, reference_model, record_property):
+    """Same text, same bytes: whatever else is encoded with it, in any order or batch size.
+
+    Otherwise a run that follows a smaller run reads vectors that differ in their last bits
+    from an empty-cache run's, and the same seed finds different topics (issue #16).
+    """
+    tokenizer = reference_model.tokenizer
+    longest = " ".join(sorted(passages, key=len)[-3:])
+    targets = [
+        "Taxes.",
+        "We the people",
+        "Peace",
+        passages[0],
+        passages[1],
+        passages[2][:200],
+        _near_word_pieces(longest, tokenizer, 254),  # just under the 256 word-piece limit
+        _near_word_pieces(longest, tokenizer, 256),
+        longest,  # truncated at 256 word pieces
+    ]
+    alone = cube.embed(targets, cache=False)
+    others = passages[10:60]  # 50 texts of all lengths
+    mixed_texts = others + targets
+    order = list(range(len(mixed_texts)))
+    random.Random(11).shuffle(order)
+    shuffled = cube.embed([mixed_texts[i] for i in order], batch_size=7, cache=False)
+    mixed = np.empty_like(shuffled)
+    mixed[order] = shuffled
+    one_by_one = np.concatenate([cube.embed([t], batch_size=64, cache=False) for t in targets])
+    differ = [
+        sum(
+            not np.array_equal(a.view(np.uint32), b.view(np.uint32))
+            for a, b in zip(alone, x, strict=True)
+        )
+        for x in (mixed[len(others) :], one_by_one)
+    ]
+    record_property("summary", f"targets whose bytes differ: mixed {differ[0]}, alone {differ[1]}")
+    assert alone[:3].tobytes() != alone[3:6].tobytes()  # sanity: distinct texts, distinct rows
+    assert mixed[len(others) :].tobytes() == alone.tobytes()
+    assert one_by_one.tobytes() == alone.tobytes()
+    np.testing.assert_allclose(alone, reference_model.encode(targets), atol=2e-5)
