@@ -162,6 +162,7 @@ def test_rename_then_merge_keeps_the_names(fitted, own_model):
     explorer.rename(into, "Into")
     explorer.rename(merged_away, "Merged away")
     explorer.rename(bystander, "Bystander")
+    assert explorer.topic.value == topics[0]  # renaming from code moves no selection
     member_of = {t: int(list(own_model.topics_).index(t)) for t in (into, bystander)}
 
     explorer.topic.value = merged_away
@@ -183,6 +184,7 @@ def test_rename_then_merge_keeps_the_names(fitted, own_model):
     others = [t for t in explorer.topic_ids() if t not in (-1, merged, new_bystander)]
     explorer.merge(others[0], others[1])
     assert set(explorer.names.values()) == {"Into", "Bystander"}
+    assert explorer.topic.value == int(own_model.topics_[member_of[into]])  # still on screen
 
 
 def test_the_explorer_carries_a_static_view_for_handouts(fitted):

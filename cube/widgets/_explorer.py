@@ -163,7 +163,9 @@ class TopicExplorer:
         self.words_figure = None
         self.time_figure = None
 
-        self.search.observe(lambda _: self._refresh_options(), names="value")
+        self.search.observe(
+            lambda _: None if self._refreshing else self._refresh_options(), names="value"
+        )
         self._refreshing = False
         self.topic.observe(lambda _: None if self._refreshing else self._show(), names="value")
         self.rename_button.on_click(lambda _: self.rename(self.topic.value, self.rename_box.value))
@@ -412,7 +414,7 @@ class TopicExplorer:
             if topic in self._names:
                 del self._names[topic]
                 self._apply_names()
-                self._refresh_options(select=topic)
+                self._refresh_options()
                 self.status.value = html.escape(f"Topic {topic} goes by its words again.")
             else:
                 self.status.value = "Type a name first."
@@ -420,7 +422,7 @@ class TopicExplorer:
         self._names[topic] = name
         self._apply_names()
         self.rename_box.value = ""
-        self._refresh_options(select=topic)
+        self._refresh_options()  # the topic on screen stays (a rename from code moves nothing)
         self.status.value = f"Topic {topic} is now called “{html.escape(name)}”."
 
     def merge(self, topic: int, into: int) -> None:
@@ -443,8 +445,14 @@ class TopicExplorer:
         self._names = {new_id[t]: n for t, n in self._names.items() if t != topic and t in new_id}
         self._apply_names()
         merged = new_id[into]
-        self.search.value = ""
-        self._refresh_options(select=merged)
+        current = self.topic.value
+        self._refreshing = True  # one refresh below, not one for the search and one here
+        try:
+            self.search.value = ""
+        finally:
+            self._refreshing = False
+        # The topic on screen stays, under its new id; the merged one, when it was one of two.
+        self._refresh_options(select=new_id.get(current, merged))
         self.status.value = html.escape(
             f"Merged topic {topic} into {into}: together they are topic {merged}, "
             f"“{self.name_of(merged)}”."
