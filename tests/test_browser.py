@@ -212,3 +212,85 @@ def test_explorer_in_jupyterlab(course, lab, tmp_path):
     assert digest(original) == original_digest
     if status_before is not None:  # a git checkout: a learner's save leaves no trace in it
         assert git_status(original) == status_before
+
+
+def test_the_explorer_guides(lab, tmp_path):
+    """Notebook 3's explorer in JupyterLab: it opens on the largest topic, lists -1 last, says
+    when a search matches nothing (and clears its charts), and its figures keep one height and
+    leave the notebook unmodified when only hovered."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, token = lab
+    shot = tmp_path / "explorer-guides.png"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=find_browser(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
+            page.wait_for_selector(
+                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000
+            )
+            page.wait_for_timeout(3000)
+            page.get_by_role("menuitem", name="Run", exact=True).click(timeout=30_000)
+            page.get_by_role("menuitem", name="Restart Kernel and Run All Cells…").click()
+            page.locator(".jp-Dialog .jp-mod-accept").click(timeout=30_000)
+            dropdown = page.locator(".widget-dropdown select").first
+            # Minutes on a busy 2-core machine: notebook 3 fits a model first.
+            dropdown.wait_for(state="attached", timeout=600_000)
+            page.wait_for_selector(
+                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=600_000
+            )
+            dropdown.scroll_into_view_if_needed()
+            figures = page.locator(".widget-output .js-plotly-plot")
+            expect(figures.nth(1).locator(".main-svg").first).to_be_visible(timeout=60_000)
+
+            # Opens on the largest real topic; -1 is listed last, as "not in any topic".
+            labels = [t.replace("\xa0", " ") for t in dropdown.locator("option").all_inner_texts()]
+            sizes = [int(re.search(r"\((\d+) passages\)", lbl).group(1)) for lbl in labels]
+            assert "not in any topic" in labels[-1] and labels[-1].startswith("-1:")
+            assert sizes[0] == max(sizes[:-1])
+            assert dropdown.evaluate("s => s.selectedIndex") == 0
+            topic = labels[0].split(":")[0]
+            title = page.locator(".js-plotly-plot .gtitle", has_text=f"Topic {topic}: top words")
+            expect(title.first).to_be_visible()
+
+            # A save, then hovering alone: one height from the start, no picture swapped in,
+            # and the notebook stays unmodified.
+            page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
+            page.keyboard.press("Escape")
+            page.keyboard.press("Control+s")
+            dirty = page.locator(".lm-TabBar-tab.jp-mod-dirty")
+            expect(dirty).to_have_count(0, timeout=30_000)
+            dropdown.scroll_into_view_if_needed()
+            heights = [figures.nth(i).bounding_box()["height"] for i in range(2)]
+            assert heights == [360, 360], heights
+            for i in range(2):
+                box = figures.nth(i).bounding_box()
+                for dx, dy in ((0.5, 0.5), (0.6, 0.7), (0.4, 0.6)):
+                    page.mouse.move(box["x"] + box["width"] * dx, box["y"] + box["height"] * dy)
+                    page.wait_for_timeout(500)
+            page.wait_for_timeout(2000)
+            assert [figures.nth(i).bounding_box()["height"] for i in range(2)] == heights
+            assert page.locator(".widget-output img").count() == 0
+            expect(dirty).to_have_count(0)
+            page.screenshot(path=str(shot), full_page=True)
+
+            # A search that matches nothing says so, and no chart of the last topic stays.
+            search = page.get_by_placeholder("a word in a topic or its passages…")
+            search.fill("zzqxv")
+            message = page.locator(".widget-html", has_text="No passage matches “zzqxv”")
+            expect(message.first).to_be_visible(timeout=30_000)
+            expect(figures).to_have_count(0, timeout=30_000)
+            expect(page.locator(".widget-html", has_text="Representative documents")).to_have_count(
+                0
+            )
+            page.screenshot(path=str(tmp_path / "explorer-no-match.png"), full_page=True)
+            search.fill("")
+            expect(figures).to_have_count(2, timeout=30_000)
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            (tmp_path / "failure.html").write_text(page.content())
+            raise
+        finally:
+            browser.close()
+    assert shot.stat().st_size > 10_000
