@@ -132,3 +132,43 @@ def test_lab_listens_on_localhost_with_a_token(tmp_path, monkeypatch):
     assert not [a for a in command if "token" in a.lower() or "password" in a.lower()]
     monkeypatch.setenv("JUPYTER_TOKEN", "")
     assert "JUPYTER_TOKEN" not in _lab.lab_environment()
+
+
+def _notebook_with_a_solution(path):
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": "**1.** Add one and one."},
+        {"cell_type": "code", "metadata": {}, "source": "# your answer here", "outputs": [],
+         "execution_count": None},
+        {"cell_type": "code", "metadata": {"tags": ["solution"]}, "source": "print('the-solution-' + 'ran')",
+         "outputs": [], "execution_count": None},
+    ]  # fmt: skip
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb))
+
+
+def test_learners_get_no_solutions_and_the_solutions_sit_beside(kit):
+    _notebook_with_a_solution(kit / "04-d.ipynb")
+    root, _ = _lab.prepare_workdir()
+    learner = json.loads((root / "04-d.ipynb").read_text())
+    assert [c["source"] for c in learner["cells"]] == [
+        "**1.** Add one and one.",
+        "# your answer here",
+    ]
+    solutions = json.loads((root / "solutions" / "04-d.ipynb").read_text())
+    assert "print('the-solution-' + 'ran')" in [c["source"] for c in solutions["cells"]]
+    assert not (root / "solutions" / "01-a.ipynb").exists()  # nothing to show there
+    (root / "04-d.ipynb").write_text("my answers")
+    assert "reset" in _lab.reset_notebook("04")
+    assert json.loads((root / "04-d.ipynb").read_text()) == learner  # the learner's version
+
+
+def test_handouts_hold_no_solution_and_the_instructors_version_runs_them(tmp_path):
+    from cube.notebook import render
+
+    source = tmp_path / "05-e.ipynb"
+    _notebook_with_a_solution(source)
+    (page,), failures = render([source], tmp_path / "out", verbose=False)
+    assert not failures and "the-solution-" not in page.read_text()  # neither code nor output
+    (instructor,), failures = render([source], tmp_path / "out", verbose=False, solutions=True)
+    assert not failures and instructor.name == "05-e.solutions.html"
+    assert "the-solution-ran" in instructor.read_text()

@@ -9,7 +9,8 @@ DESCRIPTION = """\
 Execute notebooks headlessly (default: the kit's own), each in a fresh kernel, and
 write one HTML page per notebook that opens offline: figures and printed results,
 without progress bars, warnings or live widgets. CUBE_QUICK passes through to the
-kernels. One line per notebook says which one runs and its seconds."""
+kernels. Handouts leave out the exercises' solutions (--solutions keeps them). One
+line per notebook says which one runs and its seconds."""
 
 EXAMPLES = """\
 examples:
@@ -17,6 +18,8 @@ examples:
       every course notebook on small samples (a few minutes; warms the caches)
   cube render notebooks/02-topic-modeling-step-by-step.ipynb --out handouts/
       one notebook at full size
+  cube render --solutions --out instructor/
+      the instructor's version: every exercise's solution run and shown
   cube render analysis.ipynb --to html,ipynb --timeout 3600
       your own notebook: the page and the executed notebook, in ./rendered
 """
@@ -32,6 +35,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         formats=formats,
         quick=True if args.quick else None,
         timeout=args.timeout,
+        solutions=args.solutions,
     )
     for path in written:
         print(f"wrote {path}")
@@ -53,4 +57,9 @@ def add_parser(commands) -> None:
     render.add_argument("--out", default="rendered", help="output folder (default: rendered)")
     render.add_argument("--quick", action="store_true", help="small samples (CUBE_QUICK=1)")
     render.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    render.add_argument(
+        "--solutions",
+        action="store_true",
+        help="keep and run the exercises' solutions (NAME.solutions.html, for instructors)",
+    )
     render.set_defaults(handler=_cmd_render)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from cube._errors import InputError
 from cube.notebook._render import kit_notebooks_dir
+from cube.notebook._solutions import SOLUTIONS_DIR, has_solutions, learner_bytes
 
 DEFAULT_WORKDIR = Path("cube-notebooks")
 BACKUP_SUFFIX = ".before-reset.ipynb"
@@ -48,8 +49,13 @@ def prepare_workdir(target: str | os.PathLike | None = None) -> tuple[Path, list
         for notebook in sorted(source.glob("*.ipynb")):
             destination = workdir / notebook.name
             if not destination.exists():
-                shutil.copyfile(notebook, destination)  # contents only: the copy is writable
+                # The learner's version: no solution cells, so "Run All" runs none of them.
+                destination.write_bytes(learner_bytes(notebook))
                 copied.append(destination)
+            solutions = workdir / SOLUTIONS_DIR / notebook.name
+            if has_solutions(notebook) and not solutions.exists():
+                solutions.parent.mkdir(exist_ok=True)
+                shutil.copyfile(notebook, solutions)  # contents only: the copy is writable
     except OSError as exc:
         raise InputError(f"cannot copy the notebooks into {workdir} ({exc.strerror})") from exc
     return workdir, copied
@@ -90,15 +96,16 @@ def reset_notebook(name: str, target: str | os.PathLike | None = None) -> str:
     workdir = _workdir(target)
     copy = workdir / original.name
     try:
+        fresh = learner_bytes(original)
         if not copy.exists():
             workdir.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(original, copy)
+            copy.write_bytes(fresh)
             return f"copied the original {original.name} into {workdir}"
-        if copy.read_bytes() == original.read_bytes():
+        if copy.read_bytes() == fresh:
             return f"{copy} is already the original; nothing to do"
         backup = copy.with_name(original.stem + BACKUP_SUFFIX)
         os.replace(copy, backup)
-        shutil.copyfile(original, copy)
+        copy.write_bytes(fresh)
     except OSError as exc:
         raise InputError(f"cannot reset {copy} ({exc.strerror})") from exc
     return f"reset {copy} to the original; your version is now {backup.name}"

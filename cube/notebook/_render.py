@@ -15,6 +15,7 @@ from pathlib import Path
 from cube._cache import atomic_write
 from cube._errors import CubeError, InputError
 from cube._progress import RENDERING_ENV
+from cube.notebook._solutions import strip_solutions
 
 RENDER_FORMATS = ("html", "ipynb")
 
@@ -81,10 +82,18 @@ def _failure(path: Path, nb) -> RenderFailure:
     return RenderFailure(path, 0, "the kernel stopped")
 
 
-def execute(path: Path, *, timeout: int = 1800, kernel_name: str = "python3", quiet: bool = True):
+def execute(
+    path: Path,
+    *,
+    timeout: int = 1800,
+    kernel_name: str = "python3",
+    quiet: bool = True,
+    solutions: bool = True,
+):
     """Run a notebook top to bottom in a fresh kernel; returns (notebook, failure or None).
 
     ``quiet``: the kernel runs with :data:`QUIET_KERNEL_ENV` (no progress bars, no warnings).
+    ``solutions=False`` first removes the cells tagged ``solution`` (the learner's version).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -92,6 +101,8 @@ def execute(path: Path, *, timeout: int = 1800, kernel_name: str = "python3", qu
     from traitlets.config import Config
 
     nb = nbformat.read(path, as_version=4)
+    if not solutions:
+        strip_solutions(nb)
     # The kernel manager gives the kernel CurveZMQ keys when its kernelspec supports them
     # (ipykernel >= 7.4): the kernel's sockets are encrypted, and it no longer prints
     # "Kernel is running over TCP without encryption" into the render's terminal.
@@ -168,13 +179,16 @@ def render(
     quick: bool | None = None,
     timeout: int = 1800,
     verbose: bool = True,
+    solutions: bool = False,
 ) -> tuple[list[Path], list[RenderFailure]]:
     """Execute notebooks (default: the kit's own) and write one HTML per notebook to ``out``.
 
     ``quick=True`` sets ``CUBE_QUICK=1`` for the kernels (small samples); by default the
     current ``CUBE_QUICK`` passes through. The kernels show no progress bars or warnings
     (:data:`QUIET_KERNEL_ENV`), and the pages drop stderr and widget reprs (:func:`handout`). With ``verbose``, one line per notebook says which one runs
-    and how many seconds it took. Returns the files written and the failures.
+    and how many seconds it took. Handouts leave out the exercises' solutions;
+    ``solutions=True`` keeps and runs them and names the pages ``NAME.solutions.html`` (for
+    instructors). Returns the files written and the failures.
 
     Example:
         >>> written, failures = render(["notebooks/01-texts-to-vectors.ipynb"], "site/")
@@ -205,7 +219,7 @@ def render(
             if verbose:
                 print(f"[{number}/{len(paths)}] {path.name} ...", end=" ", flush=True)
             start = time.perf_counter()
-            nb, failure = execute(path, timeout=timeout)
+            nb, failure = execute(path, timeout=timeout, solutions=solutions)
             if verbose:
                 seconds = time.perf_counter() - start
                 print(f"{'failed after ' if failure else ''}{seconds:.0f} s", flush=True)
@@ -213,11 +227,11 @@ def render(
                 failures.append(failure)
                 continue
             if "html" in formats:
-                target = out_dir / f"{path.stem}.html"
+                target = out_dir / f"{path.stem}{'.solutions' if solutions else ''}.html"
                 atomic_write(target, to_html(nb))
                 written.append(target)
             if "ipynb" in formats:
-                target = out_dir / path.name
+                target = out_dir / f"{path.stem}{'.solutions' if solutions else ''}.ipynb"
                 atomic_write(target, nbformat.writes(nb))
                 written.append(target)
     return written, failures

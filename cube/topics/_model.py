@@ -177,7 +177,8 @@ def fit(
     The defaults: embeddings from :func:`cube.embed` (cached); a seeded, cached 5-D UMAP, so
     the same seed gives the same topics and a second run skips UMAP; HDBSCAN with
     ``min_topic_size`` scaled to the corpus; English stop words and numbers kept out of topic
-    words; KeyBERT-inspired words made diverse with MMR.
+    words; words chosen by c-TF-IDF with frequent words damped; outliers close enough to a
+    topic (cosine similarity ≥ 0.5) moved into it (see :class:`TopicSettings`).
 
     Args:
         docs: the documents.

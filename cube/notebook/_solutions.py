@@ -1,0 +1,62 @@
+"""Exercise solutions: one source, two versions of each notebook.
+
+The course's notebooks hold each exercise's solution in cells tagged ``solution``. Learners get
+a version without them (so "Run All" runs no solution and a handout shows none), and the
+solutions stay one folder away (``cube lab`` writes them to ``solutions/``; ``cube render
+--solutions`` renders the instructor's version). The tests run the full source, so no solution
+rots.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+SOLUTION_TAG = "solution"
+SOLUTIONS_DIR = "solutions"
+
+
+def is_solution(cell: Any) -> bool:
+    """True for a cell tagged ``solution``."""
+    return SOLUTION_TAG in (cell.get("metadata", {}).get("tags") or [])
+
+
+def strip_solutions(nb: Any) -> int:
+    """Remove the solution cells from a notebook (an nbformat node or a dict), in place.
+
+    Returns how many were removed.
+
+    Example:
+        >>> strip_solutions(nb)
+        3
+    """
+    cells = nb.get("cells", [])
+    kept = [c for c in cells if not is_solution(c)]
+    removed = len(cells) - len(kept)
+    nb["cells"] = kept
+    return removed
+
+
+def learner_bytes(path: Path) -> bytes:
+    """The learner's version of the notebook at ``path``: its bytes without solution cells.
+
+    A notebook without solutions is returned byte for byte.
+    """
+    raw = path.read_bytes()
+    try:
+        nb = json.loads(raw)
+    except ValueError:
+        return raw
+    if not isinstance(nb, dict) or not any(is_solution(c) for c in nb.get("cells", [])):
+        return raw
+    strip_solutions(nb)
+    return (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def has_solutions(path: Path) -> bool:
+    try:
+        nb = json.loads(path.read_bytes())
+    except ValueError:
+        return False
+    return isinstance(nb, dict) and any(is_solution(c) for c in nb.get("cells", []))
