@@ -195,3 +195,14 @@ def test_doctor_reports_each_check(capsys, monkeypatch):
     assert code == 1
     assert "FAIL  Chrome for figure export: BROWSER_PATH='/nonexistent/chrome'" in out
     assert out.count("OK    ") == 6
+
+
+@pytest.mark.parametrize("command", ["topics", "render", "lab"])
+def test_help_ends_with_worked_examples(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    help_text = capsys.readouterr().out
+    examples = help_text.split("examples:\n", 1)[1].splitlines()
+    commands = [line.strip() for line in examples if line.strip().startswith("cube ")]
+    assert len(commands) >= 2 and all(c.startswith(f"cube {command}") for c in commands)

@@ -48,14 +48,27 @@ def _cmd_topics(args: argparse.Namespace) -> int:
     return 0
 
 
+EXAMPLES = """\
+examples:
+  cube topics --out sotu-topics
+      4,000 State of the Union passages, by year and party (about 3 minutes the first time)
+  cube topics reviews.csv --text-column review --time-column date --out reviews-topics
+      your own table: topics, and topics over time from its date column
+  cube topics speeches.parquet --sample all --formats html --out all --force
+      every document, HTML figures only (no browser needed), replacing ./all
+"""
+
+
 def add_parser(commands) -> None:
     topics = commands.add_parser(
         "topics",
         help="the main job: find topics in a corpus, write tables, figures and the model",
         description="Find topics in FILE (or the bundled State of the Union corpus) and write "
-        "topics.csv, documents.csv, figures (PNG and HTML), the model and summary.json to "
-        "--out. Everything the run needs is checked before the long work starts; nothing is "
-        "written unless the whole run succeeds.",
+        "report.html, topics.csv, documents.csv, quality.csv, figures (PNG and HTML), the model "
+        "and summary.json to --out. Everything the run needs is checked before the long work "
+        "starts; nothing is written unless the whole run succeeds.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     topics.add_argument("file", nargs="?", help="CSV, TSV, Parquet, JSONL or TXT")
     topics.add_argument("--text-column", default="text", help="column holding the texts")
