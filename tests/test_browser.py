@@ -182,7 +182,7 @@ def test_explorer_in_jupyterlab(course, lab, tmp_path):
             label, value = second.inner_text(), second.get_attribute("value")
             dropdown.select_option(value=value)
             topic = label.split(":")[0]
-            for view in ("top words", "documents over time"):  # both figures redrawn for it
+            for view in ("top words", "share of each period"):  # both figures redrawn for it
                 title = page.locator(".js-plotly-plot .gtitle", has_text=f"Topic {topic}: {view}")
                 expect(title.first).to_be_visible(timeout=30_000)
             expect(representative.first).not_to_have_text(before, timeout=30_000)

@@ -177,7 +177,7 @@ def test_render_help_ends_with_examples(capsys):
     with pytest.raises(SystemExit):
         main(["render", "--help"])
     tail = capsys.readouterr().out.split("examples:")[-1]
-    assert tail.count("  cube render ") == 3
+    assert tail.count("  cube render ") == 4
 
 
 def test_a_failing_cell_is_named(tmp_path, capsys):

@@ -84,6 +84,10 @@ def test_runs_top_to_bottom_in_quick_mode(path: Path, monkeypatch, tmp_path):
     page = to_html(nb)
     (tmp_path / f"{path.stem}.html").write_text(page)  # to look at, when a check fails
     assert_quiet_handout(page)  # no progress bars, warnings or widget reprs
+    if path.stem == "03-explore-interactively":  # the explorer's static view, for readers
+        assert page.count('class="cube-explorer-snapshot"') == 1
+        snapshot = page[page.index('class="cube-explorer-snapshot"') :]
+        assert "Top words" in snapshot[:20_000] and "Representative documents" in snapshot
     assert page.count("Plotly.newPlot(") >= MIN_FIGURES[path.stem]
     assert not re.search(r"<script[^>]*\ssrc=", page)
     pngs = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]

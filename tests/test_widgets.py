@@ -74,8 +74,18 @@ def test_picking_a_topic_shows_its_words_documents_and_time(explorer, fitted):
     random_docs = explorer.random_docs.value
     assert random_docs.count("<li>") == 3
     assert any(shown(m) in random_docs for m in members)
-    assert sum(explorer.time_figure.data[0].y) == len(members)
-    assert list(explorer.time_figure.data[0].x) == sorted(set(decades))
+    # Shares of each decade's passages, with the counts behind them on hover.
+    per_decade = Counter(decades)
+    assert list(explorer.time_figure.data[0].x) == sorted(per_decade)
+    counts = [c[0] for c in explorer.time_figure.data[0].customdata]
+    assert sum(counts) == len(members)
+    assert [c[1] for c in explorer.time_figure.data[0].customdata] == [
+        per_decade[d] for d in sorted(per_decade)
+    ]
+    for share, count, decade in zip(
+        explorer.time_figure.data[0].y, counts, sorted(per_decade), strict=True
+    ):
+        assert share == pytest.approx(count / per_decade[decade])
     # One height from the start: the figures are drawn at the size their boxes are given.
     assert explorer.words_figure.layout.height == explorer.time_figure.layout.height == 360
     assert explorer.words_output.layout.height == explorer.time_output.layout.height
@@ -223,24 +233,6 @@ def test_a_handout_shows_the_static_view(fitted):
     assert "Representative documents" in page and "VBox(" not in page
     label = explorer.topic.options[0][0]
     assert html.escape(label) in page
-
-
-def test_the_rendered_handout_shows_the_explorer(monkeypatch, tmp_path):
-    """Notebook 3 as `cube render --quick` renders it: the explorer's static view is there."""
-    from cube.notebook import kit_notebooks_dir
-    from cube.notebook._render import execute, to_html
-
-    monkeypatch.setenv("CUBE_QUICK", "1")
-    monkeypatch.chdir(tmp_path)
-    notebook = kit_notebooks_dir() / "03-explore-interactively.ipynb"
-    nb, failure = execute(notebook, timeout=1500)  # a loaded 2-core machine: minutes
-    assert failure is None, str(failure)
-    page = to_html(nb)
-    (tmp_path / "03.html").write_text(page)
-    assert page.count('class="cube-explorer-snapshot"') == 1
-    snapshot = page[page.index('class="cube-explorer-snapshot"') :]
-    assert "Top words" in snapshot[:20_000] and "Representative documents" in snapshot
-    assert "VBox(" not in page
 
 
 def test_document_text_is_shown_not_run():

@@ -376,17 +376,24 @@ class TopicExplorer:
             return
         import plotly.graph_objects as go
 
+        # Shares, not counts: periods differ ten-fold in size, so counts mostly show the corpus.
         counts = Counter(self.timestamps[i] for i in self.documents_of(topic))
-        steps = sorted(set(self.timestamps))
+        totals = Counter(self.timestamps)
+        steps = sorted(totals)
         self.time_figure = go.Figure(
             go.Scatter(
                 x=steps,
-                y=[counts.get(s, 0) for s in steps],
+                y=[counts.get(s, 0) / totals[s] for s in steps],
+                customdata=[[counts.get(s, 0), totals[s]] for s in steps],
+                hovertemplate="%{x}: %{y:.0%} (%{customdata[0]} of %{customdata[1]} passages)"
+                "<extra></extra>",
                 mode="lines+markers",
                 line_color=colour,
             ),
-            layout={"title": f"Topic {topic}: documents over time", "width": TIME_WIDTH,
-                    "height": FIGURE_HEIGHT, "margin": {"l": 50, "r": 10, "t": 60, "b": 40}},
+            layout={"title": f"Topic {topic}: share of each period's passages",
+                    "yaxis": {"tickformat": ".0%", "rangemode": "tozero"},
+                    "width": TIME_WIDTH, "height": FIGURE_HEIGHT,
+                    "margin": {"l": 50, "r": 10, "t": 60, "b": 40}},
         )  # fmt: skip
         _show_figure(self.time_output, self.time_figure)
 
