@@ -92,3 +92,24 @@ def test_runs_top_to_bottom_in_quick_mode(path: Path, monkeypatch, tmp_path):
     assert not re.search(r"<script[^>]*\ssrc=", page)
     pngs = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(pngs) >= MIN_FIGURES[path.stem]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_learners_version_runs_no_solution(path: Path):
+    """What `cube lab` hands a learner: every exercise, no solution ("Run All" runs none)."""
+    import json
+
+    from cube.notebook._solutions import learner_bytes
+
+    source = nbformat.read(path, as_version=4)
+    learner = json.loads(learner_bytes(path))
+    solutions = [c for c in source.cells if "solution" in c.metadata.get("tags", [])]
+    assert solutions, f"{path.name} has no solutions to hide"
+    assert not [c for c in learner["cells"] if "solution" in c["metadata"].get("tags", [])]
+    assert len(learner["cells"]) == len(source.cells) - len(solutions)
+    answers = [
+        c
+        for c in learner["cells"]
+        if c["cell_type"] == "code" and "your answer" in "".join(c["source"])
+    ]
+    assert answers, "each exercise keeps its empty answer cell"
