@@ -209,6 +209,7 @@ def write_report(
         >>> write_report("out/report.html", title="Topics in 4,000 passages",
         ...              summary=summary, topics=table, figures=figs)
     """
+    import plotly.graph_objects as go
     import plotly.io as pio
     from plotly.offline import get_plotlyjs
 
@@ -217,10 +218,13 @@ def write_report(
     links = []
     for name, fig in figures.items():
         heading = FIGURE_TITLES.get(str(name), str(name).replace("_", " ").capitalize())
+        # As wide as the page, whatever slide size the figure was made for.
+        page_fig = go.Figure(fig).update_layout(width=None, autosize=True)
         div = pio.to_html(
-            fig,
+            page_fig,
             include_plotlyjs=False,
             full_html=False,
+            default_width="100%",
             config={"displaylogo": False, "responsive": True},
         )
         anchor = _anchor(str(name))
