@@ -67,18 +67,10 @@ def _topic_table(topic_model) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-QUALITY_HEADLINE = (
-    "npmi",
-    "diversity@10",
-    "diversity@25",
-    "outlier_share",
-    "n_topics",
-    "largest_topic_size",
-)
-
-
 def _quality_summary(quality: pd.DataFrame) -> dict[str, float | int]:
     """The overall row of ``cube.topics.evaluate``, as plain numbers for summary.json."""
+    from cube.topics import QUALITY_HEADLINE
+
     overall = quality.loc["overall"]
     return {
         name: (

@@ -32,6 +32,7 @@ _LAZY = {
     "make_embedder": "cube.topics._model",
     "make_vectorizer": "cube.topics._model",
     "reassign_outliers": "cube.topics._model",
+    "QUALITY_HEADLINE": "cube.topics._quality",
     "Stability": "cube.topics._quality",
     "TopicWords": "cube.topics._quality",
     "evaluate": "cube.topics._quality",
@@ -60,7 +61,14 @@ if TYPE_CHECKING:  # pragma: no cover
         make_vectorizer,
         reassign_outliers,
     )
-    from cube.topics._quality import Stability, TopicWords, evaluate, lda, stability
+    from cube.topics._quality import (
+        QUALITY_HEADLINE,
+        Stability,
+        TopicWords,
+        evaluate,
+        lda,
+        stability,
+    )
 
 
 def __getattr__(name: str):
@@ -77,6 +85,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "MIN_DOCUMENTS",
+    "QUALITY_HEADLINE",
     "REPRESENTATIONS",
     "CachedUMAP",
     "CubeEmbedder",

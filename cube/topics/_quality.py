@@ -30,17 +30,15 @@ DIVERSITY_AT = (10, 25)
 # How deep the c-TF-IDF (or LDA) ranking goes: enough for diversity@25 and a longer look.
 RANKING_DEPTH = 50
 OVERALL = "overall"
-COLUMNS = (
-    "size",
-    "share",
-    "n_words",
-    "words",
+# The overall row's numbers that summarise a model (summary.json, the report's headline).
+QUALITY_HEADLINE = (
     "npmi",
     *(f"diversity@{n}" for n in DIVERSITY_AT),
     "outlier_share",
     "n_topics",
     "largest_topic_size",
 )
+COLUMNS = ("size", "share", "n_words", "words", *QUALITY_HEADLINE)
 
 
 @dataclass(frozen=True, eq=False)
