@@ -7,6 +7,8 @@ setting; ``set_config`` (or the ``config_context`` block) overrides it from code
   (default: the platform's user cache directory, e.g. ``~/.cache/cube`` on Linux).
 - ``CUBE_CACHE``      ``cache``: ``0`` turns the on-disk cache off (nothing read or written).
 - ``CUBE_DEVICE``     ``device``: force a torch device (``cpu``, ``cuda``, ``mps``).
+- ``CUBE_EMBEDDING_BACKEND`` ``embedding_backend``: ``auto`` (default), ``onnx`` or ``torch``
+  (see ``cube.embed``).
 - ``CUBE_QUICK``      ``quick``: ``1`` makes notebooks and ``cube render`` use small samples.
 - ``CUBE_RENDERING``  ``rendering``: set by ``cube render`` for its kernels (plain-text progress).
 - ``BROWSER_PATH``    ``browser_path``: the Chrome/Chromium that figure export drives.
@@ -58,6 +60,7 @@ class Config:
     cache_dir: Path | None = None  # None: the user cache directory
     cache: bool = True
     device: str | None = None
+    embedding_backend: str = "auto"
     quick: bool = False
     rendering: bool = False
     browser_path: str | None = None
@@ -71,6 +74,7 @@ class Config:
             cache_dir=Path(cache_dir).expanduser() if cache_dir else None,
             cache=_env_flag("CUBE_CACHE", default=True),
             device=_env("CUBE_DEVICE"),
+            embedding_backend=(_env("CUBE_EMBEDDING_BACKEND") or cls.embedding_backend).lower(),
             quick=_env_flag("CUBE_QUICK"),
             rendering=_env_flag("CUBE_RENDERING"),
             browser_path=_env("BROWSER_PATH"),

@@ -16,14 +16,26 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.pop("HF_HUB_CACHE", None)
 os.environ.pop("CUBE_DEVICE", None)
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.pop("CUBE_EMBEDDING_BACKEND", None)
+
+# The model's int8 ONNX export is made once per session and shared by every test's cache (a
+# symlink), as it is shared by every run on a laptop; tests of the export itself use their own.
+_SHARED_ONNX = Path(tempfile.mkdtemp(prefix="cube-tests-onnx-"))
 
 
 @pytest.fixture(autouse=True)
-def cube_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh CUBE_CACHE_DIR for each test."""
-    cache = tmp_path / "cube-cache"
+def cube_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh CUBE_CACHE_DIR for each test (sharing the session's ONNX export)."""
+    cache = tmp_path_factory.mktemp("cube-cache")
+    (cache / "onnx").symlink_to(_SHARED_ONNX, target_is_directory=True)
     monkeypatch.setenv("CUBE_CACHE_DIR", str(cache))
     return cache
+
+
+@pytest.fixture
+def torch_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exact PyTorch path, for tests that compare with sentence-transformers."""
+    monkeypatch.setenv("CUBE_EMBEDDING_BACKEND", "torch")
 
 
 @pytest.fixture(scope="session")
@@ -99,4 +111,5 @@ def fake_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     (model_dir / "weights.safetensors").write_bytes(b"fake weights")
     encoder = FakeEncoder()
     monkeypatch.setattr(_embed, "load_model", lambda *args, **kwargs: encoder)
+    monkeypatch.setenv("CUBE_EMBEDDING_BACKEND", "torch")  # the fake stands in for PyTorch
     return model_dir, encoder

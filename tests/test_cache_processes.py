@@ -30,6 +30,11 @@ np.save(sys.argv[2], vectors)
 """
 
 
+@pytest.fixture(autouse=True)
+def _exact_path(torch_backend):
+    """These tests hold the PyTorch path to sentence-transformers' vectors (test_onnx.py: ONNX)."""
+
+
 def start_worker(tmp_path: Path, texts: list[str], name: str) -> tuple[subprocess.Popen, Path]:
     source = tmp_path / f"{name}.json"
     source.write_text(json.dumps(texts))

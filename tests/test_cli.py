@@ -187,6 +187,7 @@ def test_doctor_reports_each_check(capsys, monkeypatch):
         "Python",
         "torch",
         "default model offline",
+        "embedding backend",
         "cache directory writable",
         "Chrome for figure export",
         "jupyterlab",
@@ -194,7 +195,11 @@ def test_doctor_reports_each_check(capsys, monkeypatch):
     ]
     assert code == 1
     assert "FAIL  Chrome for figure export: BROWSER_PATH='/nonexistent/chrome'" in out
-    assert out.count("OK    ") == 6
+    assert "OK    embedding backend: onnx (int8 on CPU, onnxruntime " in out
+    assert out.count("OK    ") == 7
+    monkeypatch.setenv("CUBE_EMBEDDING_BACKEND", "torch")
+    _, out, _ = run(capsys, "doctor")
+    assert "OK    embedding backend: torch (asked for)" in out
 
 
 @pytest.mark.parametrize("command", ["topics", "render", "lab"])

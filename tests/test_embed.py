@@ -15,6 +15,11 @@ from cube._errors import CacheWarning, InputError, ModelNotFoundError
 from cube.embeddings import embed_with_stats, embedding_space, pick_device, resolve_model
 
 
+@pytest.fixture(autouse=True)
+def _exact_path(torch_backend):
+    """These tests hold the PyTorch path to sentence-transformers' vectors (test_onnx.py: ONNX)."""
+
+
 def chunk_files(cache: Path) -> list[Path]:
     return sorted(cache.glob("embeddings/*/*.vec"))
 

@@ -47,6 +47,19 @@ def _probe_model() -> str:
     return f"{_config.DEFAULT_MODEL} from the {model.source} ({model.path})"
 
 
+def _probe_backend() -> str:
+    from cube.embeddings import _onnx, choose_backend, resolve_model
+
+    model = resolve_model(_config.DEFAULT_MODEL, allow_download=False)
+    backend, why = choose_backend(None, model)
+    if backend == "onnx":
+        made = (_onnx.export_folder(model.fingerprint) / "model.onnx").is_file()
+        return (
+            f"onnx ({why}; the int8 export is {'cached' if made else 'made on first use, ~10 s'})"
+        )
+    return f"torch ({why})"
+
+
 def _probe_cache() -> str:
     import tempfile
 
@@ -81,6 +94,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
         ("Python", _probe_python),
         ("torch", _probe_torch),
         ("default model offline", _probe_model),
+        ("embedding backend", _probe_backend),
         ("cache directory writable", _probe_cache),
         ("Chrome for figure export", _probe_browser),
         ("jupyterlab", _probe_version("jupyterlab")),

@@ -19,9 +19,10 @@ def _cmd_embed(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         normalize=args.normalize,
         device=args.device,
+        backend=args.backend,
     )
     print(
-        f"{len(texts)} texts -> {vectors.shape[1]}-dimensional vectors with {args.model}: "
+        f"{len(texts)} texts -> {vectors.shape[1]}-dimensional vectors with {args.model} ({stats.backend}): "
         f"{stats.encoded} encoded, {stats.cached} from the cache"
         + (f", {stats.duplicates} duplicates" if stats.duplicates else "")
         + f" ({_cache.embeddings_dir()})"
@@ -42,4 +43,9 @@ def add_parser(commands) -> None:
     embed.add_argument("--batch-size", type=int, default=32)
     embed.add_argument("--normalize", action="store_true", help="unit-length vectors")
     embed.add_argument("--device", default=None, help="cpu, cuda or mps (default: best)")
+    embed.add_argument(
+        "--backend",
+        choices=("auto", "onnx", "torch"),
+        help="onnx (int8, fast on CPU) or torch (exact float32); default auto",
+    )
     embed.set_defaults(handler=_cmd_embed)

@@ -39,6 +39,7 @@ def _cmd_topics(args: argparse.Namespace) -> int:
         encoding=args.encoding,
         force=args.force,
         formats=parse_formats(args.formats) if args.formats is not None else None,
+        backend=args.backend,
     )
     summary = run(spec)
     print(format_summary(summary, spec.out))
@@ -85,6 +86,12 @@ def add_parser(commands) -> None:
     topics.add_argument("--min-topic-size", type=int, help="smallest topic (default: scaled)")
     topics.add_argument("--model", default=_config.DEFAULT_MODEL, help="model name or folder")
     topics.add_argument("--encoding", default=None, help="text encoding when not UTF-8")
+    topics.add_argument(
+        "--backend",
+        choices=("auto", "onnx", "torch"),
+        help="embedding backend: onnx (int8, fast on CPU), torch (exact float32); "
+        "default auto: onnx on a CPU where it can run",
+    )
     topics.add_argument(
         "--formats",
         default=None,

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cube import _cache
+from cube import _cache, _config
 from cube._cache import atomic_write
 from cube._errors import BrowserFailedError, BrowserNotFoundError, CubeError
 from cube._version import __version__
@@ -92,7 +92,8 @@ def run(spec: JobSpec, say: Callable[[str], None] = print) -> dict[str, Any]:
     started = time.perf_counter()
     with timings.stage("load", say):
         plan = prepare(spec, say)
-    with claim(plan.target, say) as staging:
+    backend = {"embedding_backend": spec.backend} if spec.backend else {}
+    with claim(plan.target, say) as staging, _config.config_context(**backend):
         summary, table, figures = _work(plan, staging, timings, say)
         summary["seconds"]["total"] = round(time.perf_counter() - started, 2)
         atomic_write(staging / "summary.json", json.dumps(summary, indent=2))
@@ -226,6 +227,7 @@ def _work(
         "quality": _quality_summary(quality),
         "parameters": {
             "model": spec.model,
+            "embedding_backend": embed_stats.backend,
             "sample": spec.sample if spec.sample is not None else "all",
             "seed": spec.seed,
             "min_topic_size": plan.min_topic_size,

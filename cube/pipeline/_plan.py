@@ -77,6 +77,7 @@ class JobSpec:
     # None: png and html, or html only (with a note in the summary) when no browser starts.
     # Asked for explicitly, static formats without a working browser are an error.
     formats: tuple[str, ...] | None = None
+    backend: str | None = None  # embedding backend; None: the embedding_backend setting
 
 
 @dataclass
@@ -274,7 +275,7 @@ def classes_for_figures(classes: list[str]) -> list[str]:
 def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
     """Every check of the run, cheap ones first; nothing is embedded or written to --out."""
     from cube import datasets
-    from cube.embeddings import resolve_model
+    from cube.embeddings import choose_backend, resolve_model
     from cube.topics import check_corpus_size, default_min_topic_size
 
     keep = (("the input file", spec.file),) if spec.file is not None else ()
@@ -291,7 +292,7 @@ def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
     text_bytes = sum(len(doc.encode("utf-8", "surrogatepass")) for doc in docs)
     check_output_folder(spec.out, spec.force, keep=keep, needed=OUTPUT_SPACE_BASE + 3 * text_bytes)
     check_cache_folder(len(docs))
-    resolve_model(spec.model)
+    choose_backend(spec.backend, resolve_model(spec.model))  # 'onnx' where it cannot run: now
     formats, skipped = check_figure_formats(spec.formats)
     say(f"      {len(docs)} documents from {source}")
     return Plan(
