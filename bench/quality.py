@@ -1,11 +1,12 @@
 """Benchmark: topic quality of cube's defaults against plain BERTopic and LDA, in one table.
 
-Run: uv run python bench/quality.py [--sample 4000 all]
+Run: uv run python bench/quality.py [--sample 4000 all] [--n-epochs 500]
 
 For each corpus (by default the main job's 4,000 passages, then the whole bundled corpus), on
 the same embeddings and the same seeded 5-D UMAP reductions, it fits
 
-  (a)  cube's defaults                      (cube.topics.fit)
+  (a)  cube's defaults                      (cube.topics.fit), int8 ONNX vectors (backend auto)
+  (a') cube's defaults, exact path          float32 PyTorch vectors (backend="torch")
   (a0) cube 0.1's defaults                  KeyBERTInspired + MMR words, HDBSCAN's outliers kept
   (b)  plain BERTopic defaults              BERTopic(), UMAP seeded so runs repeat
   (c)  BERTopic, English stop words removed the same, CountVectorizer(stop_words="english")
@@ -15,6 +16,9 @@ and prints NPMI (mean over topics, cube.topics.evaluate: co-occurrence in docume
 model's own tokenizer), diversity@10/@25, outlier share, topic count, seed stability (mean
 adjusted Rand index of the document labels over seeds 0, 1, 2) and the seconds of one fit
 (embeddings and reductions excluded: they are shared and printed once per corpus).
+
+Then the fast path's quality line: (a) against (a'), NPMI and diversity@10 averaged over the
+three seeds; it holds when NPMI is within 0.01 and diversity@10 within 0.02.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ def corpus(sample: str) -> list[str]:
     return frame["text"].tolist()
 
 
-def plain_bertopic(docs, vectors, seed: int, *, stop_words: bool):
+def plain_bertopic(docs, vectors, seed: int, *, stop_words: bool, n_epochs):
     from bertopic import BERTopic
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -46,37 +50,45 @@ def plain_bertopic(docs, vectors, seed: int, *, stop_words: bool):
 
     topic_model = BERTopic(
         embedding_model=CubeEmbedder(),  # never used for words: c-TF-IDF only
-        umap_model=CachedUMAP(n_components=5, n_neighbors=15, seed=seed),  # BERTopic's UMAP
+        umap_model=CachedUMAP(n_components=5, n_neighbors=15, seed=seed, n_epochs=n_epochs),
         vectorizer_model=CountVectorizer(stop_words="english") if stop_words else None,
     )
     topic_model.fit_transform(docs, embeddings=vectors)
     return topic_model
 
 
-def contenders(docs, vectors):
+FAST, EXACT = "(a)  cube defaults", "(a') cube defaults, exact path"
+NPMI_LINE, DIVERSITY_LINE = 0.01, 0.02
+
+
+def contenders(docs, vectors, exact_vectors, n_epochs):
     """name → fit(seed) returning a BERTopic or TopicWords; (d) needs (a)'s topic count."""
     import cube
 
     counts = {}
 
     def cube_defaults(seed):
-        topic_model = cube.topics.fit(docs, vectors, seed=seed)
+        topic_model = cube.topics.fit(docs, vectors, seed=seed, n_epochs=n_epochs)
         counts.setdefault(seed, len(set(topic_model.topics_) - {-1}))
         return topic_model
 
     return {
-        "(a)  cube defaults": cube_defaults,
+        FAST: cube_defaults,
+        EXACT: lambda seed: cube.topics.fit(docs, exact_vectors, seed=seed, n_epochs=n_epochs),
         "(a0) cube 0.1 defaults": lambda seed: cube.topics.fit(
             docs,
             vectors,
             seed=seed,
+            n_epochs=n_epochs,
             representation="keybert+mmr",
             reduce_frequent_words=False,
             outlier_threshold=None,
         ),
-        "(b)  plain BERTopic": lambda seed: plain_bertopic(docs, vectors, seed, stop_words=False),
+        "(b)  plain BERTopic": lambda seed: plain_bertopic(
+            docs, vectors, seed, stop_words=False, n_epochs=n_epochs
+        ),
         "(c)  BERTopic + stop words": lambda seed: plain_bertopic(
-            docs, vectors, seed, stop_words=True
+            docs, vectors, seed, stop_words=True, n_epochs=n_epochs
         ),
         "(d)  LDA, as many topics as (a)": lambda seed: cube.topics.lda(docs, counts[seed], seed),
     }
@@ -86,31 +98,52 @@ def labels_of(model) -> np.ndarray:
     return np.asarray(getattr(model, "topics_", None) or model.labels)
 
 
-def measure(sample: str) -> list[str]:
+def measure(sample: str, n_epochs: int | None) -> list[str]:
     from sklearn.metrics import adjusted_rand_score
 
     import cube
+    from cube._config import DEFAULT_MODEL
+    from cube.embeddings import choose_backend, resolve_model
 
     docs = corpus(sample)
+    backend, why = choose_backend(None, resolve_model(DEFAULT_MODEL))
     started = time.perf_counter()
     vectors = cube.embed(docs)
     embed_seconds = time.perf_counter() - started
     started = time.perf_counter()
+    exact_vectors = cube.embed(docs, backend="torch")
+    exact_seconds = time.perf_counter() - started
+    cosine = np.sum(vectors * exact_vectors, axis=1) / (
+        np.linalg.norm(vectors, axis=1) * np.linalg.norm(exact_vectors, axis=1)
+    )
+    overlap = neighbour_overlap(vectors, exact_vectors)
+    started = time.perf_counter()
     for seed in SEEDS:  # every BERTopic contender reads these from the cache
-        cube.reduce(vectors, 5, seed=seed)
+        cube.reduce(vectors, 5, seed=seed, n_epochs=n_epochs)
     reduce_seconds = (time.perf_counter() - started) / len(SEEDS)
     lines = [
-        f"{len(docs)} passages: embed {embed_seconds:.1f} s, 5-D UMAP {reduce_seconds:.1f} s a seed "
-        "(shared by (a)-(c), excluded below)",
+        f"{len(docs)} passages: embed {embed_seconds:.1f} s ({backend}: {why}), exact path "
+        f"(torch) {exact_seconds:.1f} s; vectors against torch: mean cosine {cosine.mean():.4f} "
+        f"(min {cosine.min():.4f}), 10-NN overlap {overlap:.3f}",
+        f"5-D UMAP ({n_epochs or cube.reductions.default_epochs(len(docs), 5)} epochs) "
+        f"{reduce_seconds:.1f} s "
+        "a seed (shared by (a)-(c), excluded below)",
         f"{'model':34s} {'NPMI':>7s} {'div@10':>7s} {'div@25':>7s} {'outliers':>8s} "
         f"{'topics':>6s} {'ARI':>5s} {'fit s':>6s}",
     ]
-    for name, fit in contenders(docs, vectors).items():
+    means = {}
+    for name, fit in contenders(docs, vectors, exact_vectors, n_epochs).items():
         started = time.perf_counter()
         first = fit(SEEDS[0])
         seconds = time.perf_counter() - started
         overall = cube.topics.evaluate(first, docs).loc["overall"]
-        labels = [labels_of(first)] + [labels_of(fit(seed)) for seed in SEEDS[1:]]
+        models = [first] + [fit(seed) for seed in SEEDS[1:]]
+        labels = [labels_of(model) for model in models]
+        if name in (FAST, EXACT):
+            rows = [overall] + [cube.topics.evaluate(m, docs).loc["overall"] for m in models[1:]]
+            means[name] = {
+                k: float(np.mean([r[k] for r in rows])) for k in ("npmi", "diversity@10")
+            }
         ari = np.mean([adjusted_rand_score(a, b) for a, b in itertools.combinations(labels, 2)])
         lines.append(
             f"{name:34s} {overall['npmi']:+7.3f} {overall['diversity@10']:7.3f} "
@@ -118,14 +151,36 @@ def measure(sample: str) -> list[str]:
             f"{int(overall['n_topics']):6d} {ari:5.2f} {seconds:6.1f}"
         )
         print(lines[-1], flush=True)
+    npmi = means[FAST]["npmi"] - means[EXACT]["npmi"]
+    diversity = means[FAST]["diversity@10"] - means[EXACT]["diversity@10"]
+    holds = abs(npmi) <= NPMI_LINE and abs(diversity) <= DIVERSITY_LINE
+    lines.append(
+        f"quality line, (a) against (a'), mean of seeds {SEEDS}: NPMI {means[FAST]['npmi']:+.3f} vs "
+        f"{means[EXACT]['npmi']:+.3f} (diff {npmi:+.3f}, line {NPMI_LINE}), diversity@10 "
+        f"{means[FAST]['diversity@10']:.3f} vs {means[EXACT]['diversity@10']:.3f} (diff "
+        f"{diversity:+.3f}, line {DIVERSITY_LINE}): {'holds' if holds else 'FAILS'}"
+    )
+    print(lines[-1], flush=True)
     return lines
+
+
+def neighbour_overlap(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
+    """Mean share of each row's k nearest neighbours (cosine) that ``a`` and ``b`` agree on."""
+    from cube.reductions import exact_knn
+
+    near_a, _ = exact_knn(a, k + 1)
+    near_b, _ = exact_knn(b, k + 1)
+    return float(
+        np.mean([len(set(x[1:]) & set(y[1:])) / k for x, y in zip(near_a, near_b, strict=True)])
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", nargs="+", default=["4000", "all"], help="sizes, or 'all'")
+    parser.add_argument("--n-epochs", type=int, help="UMAP epochs (default: cube's)")
     args = parser.parse_args()
-    tables = [measure(sample) for sample in args.sample]
+    tables = [measure(sample, args.n_epochs) for sample in args.sample]
     print()
     for table in tables:
         print("\n".join(table))

@@ -11,20 +11,26 @@ from cube.reductions._umap import (
     DEFAULT_NEIGHBORS,
     ReductionStats,
     UMAPParams,
+    default_epochs,
     embeddings_digest,
+    exact_knn,
     knn_graph,
     make_umap,
     reduce,
     reduce_with_stats,
+    search_index,
 )
 
 __all__ = [
     "DEFAULT_NEIGHBORS",
     "ReductionStats",
     "UMAPParams",
+    "default_epochs",
     "embeddings_digest",
+    "exact_knn",
     "knn_graph",
     "make_umap",
     "reduce",
     "reduce_with_stats",
+    "search_index",
 ]

@@ -24,6 +24,7 @@ from cube.reductions import (
     knn_graph,
     make_umap,
     reduce_with_stats,
+    search_index,
 )
 
 
@@ -72,12 +73,14 @@ class CachedUMAP:
         min_dist: float = 0.0,
         metric: str = "cosine",
         seed: int = 0,
+        n_epochs: int | None = None,
     ) -> None:
         self.n_components = n_components
         self.n_neighbors = n_neighbors
         self.min_dist = min_dist
         self.metric = metric
         self.seed = seed
+        self.n_epochs = n_epochs
 
     def get_params(self, deep: bool = False) -> dict:
         return {
@@ -86,6 +89,7 @@ class CachedUMAP:
             "min_dist": self.min_dist,
             "metric": self.metric,
             "seed": self.seed,
+            "n_epochs": self.n_epochs,
         }
 
     def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> CachedUMAP:
@@ -104,7 +108,10 @@ class CachedUMAP:
         if X.shape == self._fit_X.shape and np.array_equal(X, self._fit_X):
             return self.embedding_
         if self._umap_model is None:
-            params = UMAPParams(**self.get_params())
-            knn = knn_graph(self._fit_X, params)
+            params = UMAPParams(**self.get_params()).resolved(len(self._fit_X))
+            indices, distances, index = knn_graph(self._fit_X, params)
+            # The fit's own graph (so the map is the cached one), and an index for new points.
+            index = index or search_index(self._fit_X, params)
+            knn = (indices, distances, index)
             self._umap_model = make_umap(params, knn).fit(self._fit_X, y=self._fit_y)
         return np.asarray(self._umap_model.transform(X), dtype=np.float32)

@@ -83,6 +83,7 @@ class TopicSettings:
         min_topic_size: the smallest group of documents that counts as a topic
             (default: scaled to the corpus, see :func:`default_min_topic_size`).
         n_neighbors: UMAP's neighbourhood: smaller finds more local, smaller topics.
+        n_epochs: UMAP's optimization epochs (default: UMAP's, 500 below 10,000 documents).
         seed: makes UMAP (and so the topics) reproducible.
         representation: how topic words are chosen: ``ctfidf`` (c-TF-IDF, the default: the
             most coherent words in ``bench/quality.py``), ``keybert``, ``mmr`` or ``keybert+mmr``.
@@ -99,6 +100,7 @@ class TopicSettings:
     model: str | os.PathLike = _config.DEFAULT_MODEL
     min_topic_size: int | None = None
     n_neighbors: int = DEFAULT_NEIGHBORS
+    n_epochs: int | None = None
     seed: int = 0
     representation: str = "ctfidf"
     reduce_frequent_words: bool = True
@@ -149,7 +151,12 @@ def build(n_documents: int, settings: TopicSettings | None = None, **changes: An
     check_corpus_size(n_documents, min_topic_size)
     return BERTopic(
         embedding_model=CubeEmbedder(settings.model),
-        umap_model=CachedUMAP(n_components=5, n_neighbors=settings.n_neighbors, seed=settings.seed),
+        umap_model=CachedUMAP(
+            n_components=5,
+            n_neighbors=settings.n_neighbors,
+            seed=settings.seed,
+            n_epochs=settings.n_epochs,
+        ),
         hdbscan_model=TimedHDBSCAN(
             min_cluster_size=min_topic_size,
             metric="euclidean",
