@@ -41,7 +41,10 @@ def _cmd_topics(args: argparse.Namespace) -> int:
         formats=parse_formats(args.formats) if args.formats is not None else None,
         backend=args.backend,
     )
-    summary = run(spec)
+    from cube.topics._lean import import_bertopic_lean
+
+    # Once the input passed its checks: BERTopic without PyTorch and transformers.
+    summary = run(spec, before_work=import_bertopic_lean)
     print(format_summary(summary, spec.out))
     note = skipped_note(summary)
     if note:

@@ -128,6 +128,15 @@ def embedding_space(
     )
 
 
+def _may_have_gpu() -> bool:
+    """Whether a CUDA or Apple GPU could be there, without importing PyTorch (~3 s) to ask."""
+    import platform
+
+    if platform.system() == "Darwin":
+        return platform.machine() == "arm64"
+    return os.path.exists("/proc/driver/nvidia/version") or os.path.exists("/dev/nvidia0")
+
+
 def choose_backend(
     backend: str | None,
     resolved: ResolvedModel,
@@ -163,7 +172,7 @@ def choose_backend(
         reasons.append(f"the model cannot be exported: {model_layout}")
     if not reasons:
         chosen_device = device or _config.device_override()
-        if chosen_device is None and requested == "auto":
+        if chosen_device is None and requested == "auto" and _may_have_gpu():
             chosen_device = pick_device()  # a GPU, when there is one, is faster than int8
         if chosen_device not in (None, "cpu"):
             reasons.append(f"the ONNX backend runs on the CPU, not {chosen_device!r}")

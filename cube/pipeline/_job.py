@@ -82,16 +82,24 @@ def _quality_summary(quality: pd.DataFrame) -> dict[str, float | int]:
     }
 
 
-def run(spec: JobSpec, say: Callable[[str], None] = print) -> dict[str, Any]:
+def run(
+    spec: JobSpec,
+    say: Callable[[str], None] = print,
+    *,
+    before_work: Callable[[], None] | None = None,
+) -> dict[str, Any]:
     """Run the whole job into ``spec.out``; returns the summary (also written as JSON).
 
     Without a working browser and with the default formats, figures are HTML only and
-    ``summary["figures_skipped"]`` says which formats were skipped and why.
+    ``summary["figures_skipped"]`` says which formats were skipped and why. ``before_work``
+    is called once the checks pass (the command line waits there for its imports).
     """
     timings = Timings()
     started = time.perf_counter()
     with timings.stage("load", say):
         plan = prepare(spec, say)
+        if before_work is not None:
+            before_work()
     backend = {"embedding_backend": spec.backend} if spec.backend else {}
     with claim(plan.target, say) as staging, _config.config_context(**backend):
         summary, table, figures = _work(plan, staging, timings, say)
