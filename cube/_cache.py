@@ -41,6 +41,11 @@ def reductions_dir() -> Path:
     return root() / "reductions"
 
 
+def figures_dir() -> Path:
+    """Static images (PNG, SVG, ...) keyed by a hash of the figure and its export options."""
+    return root() / "figures"
+
+
 def enabled() -> bool:
     """False when the ``cache`` setting turned the on-disk cache off."""
     return _config.get_config().cache

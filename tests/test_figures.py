@@ -124,3 +124,35 @@ def test_no_browser_anywhere_names_what_to_install(tmp_path, bar, monkeypatch):
     with pytest.raises(BrowserNotFoundError, match=r"apt-get install chromium.*BROWSER_PATH"):
         export(bar, tmp_path / "bar.png")
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.browser
+def test_an_image_made_before_comes_from_the_cache_without_a_browser(
+    tmp_path, bar, monkeypatch, cube_cache
+):
+    from cube.figures import _export
+
+    (first,) = export(bar, tmp_path / "a" / "bar.png")
+    stored = list((cube_cache / "figures").glob("*.png"))
+    assert len(stored) == 1 and stored[0].read_bytes() == first.read_bytes()
+
+    def no_browser(jobs, mathjax):
+        raise AssertionError(f"rendered {len(jobs)} image(s) that were in the cache")
+
+    monkeypatch.setattr(_export, "_render", no_browser)
+    (again,) = export(bar, tmp_path / "b" / "bar.png")
+    assert again.read_bytes() == first.read_bytes()
+
+    rendered = []
+
+    def stand_in(jobs, mathjax):
+        rendered.extend(jobs)
+        for job in jobs:
+            job["path"].write_bytes(b"stand-in")
+
+    monkeypatch.setattr(_export, "_render", stand_in)
+    changed = go.Figure(bar).update_layout(title="Other topics")
+    export(changed, tmp_path / "c" / "bar.png")
+    assert len(rendered) == 1  # another figure: rendered, not taken from the cache
+    export(bar, tmp_path / "d" / "bar.png", width=300)  # another size: rendered too
+    assert len(rendered) == 2

@@ -14,6 +14,14 @@ def _cmd_cache_info(args: argparse.Namespace) -> int:
 
     spaces = cache_spaces()
     print(f"cache: {_cache.root()}")
+    for label, folder in (
+        ("ONNX model exports", _cache.root() / "onnx"),
+        ("figure images", _cache.figures_dir()),
+    ):
+        files = [f for f in folder.rglob("*") if f.is_file()] if folder.is_dir() else []
+        size = sum(f.stat().st_size for f in files)
+        count = len([f for f in files if f.suffix != ".lock" and f.name != "manifest.json"])
+        print(f"{label}: {count}, {human_bytes(size)}" if count else f"{label}: none")
     if not spaces:
         print("embeddings: none yet")
         return 0
@@ -53,7 +61,12 @@ def _cmd_cache_clear(args: argparse.Namespace) -> int:
         print(f"removed {sum(s['rows'] for s in matching)} cached vectors of {args.model}")
         return 0
     removed = 0
-    for sub in (_cache.embeddings_dir(), _cache.reductions_dir()):
+    for sub in (
+        _cache.embeddings_dir(),
+        _cache.reductions_dir(),
+        _cache.figures_dir(),
+        _cache.root() / "onnx",
+    ):
         if sub.is_dir():
             removed += sum(f.stat().st_size for f in sub.rglob("*") if f.is_file())
             shutil.rmtree(sub, ignore_errors=True)
@@ -66,6 +79,8 @@ def add_parser(commands) -> None:
     cache_commands = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
     info = cache_commands.add_parser("info", help="entries, size and models in the cache")
     info.set_defaults(handler=_cmd_cache_info)
-    clear = cache_commands.add_parser("clear", help="delete cached vectors")
+    clear = cache_commands.add_parser(
+        "clear", help="delete cached vectors, reductions, figure images and ONNX exports"
+    )
     clear.add_argument("--model", default=None, help="only this model's vectors")
     clear.set_defaults(handler=_cmd_cache_clear)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
+import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -205,12 +207,59 @@ def _plotly_figure(fig: Any):
     return fig
 
 
+def _image_key(job: dict, mathjax: bool | str) -> str:
+    """What an image is a function of: the figure, the export options and the renderers."""
+    from importlib.metadata import version
+
+    from cube import _cache
+
+    fig = job["fig"]
+    spec = fig.to_json() if hasattr(fig, "to_json") else json.dumps(fig, sort_keys=True)
+    return _cache.fingerprint(
+        {
+            "figure": hashlib.sha256(spec.encode()).hexdigest(),
+            "options": job["opts"],
+            "mathjax": str(mathjax),
+            "plotly": version("plotly"),
+            "kaleido": version("kaleido"),
+        },
+        length=40,
+    )
+
+
 def render_static(jobs: list[dict], *, mathjax: bool | str = False) -> None:
     """Render kaleido jobs ``{"fig", "path", "opts"}`` in the shared browser session.
 
-    Bounded: a browser that stops answering is ended and :class:`cube.BrowserFailedError`
-    raised (kaleido gives each image a time limit; the whole call gets that limit per image).
+    An image made before from the same figure and options is copied from the cache instead
+    (no browser starts when every image is there). Bounded: a browser that stops answering
+    is ended and :class:`cube.BrowserFailedError` raised (kaleido gives each image a time
+    limit; the whole call gets that limit per image).
     """
+    from cube import _cache
+
+    todo: list[tuple[dict, Path | None]] = []  # (job, where the cache keeps its image)
+    for job in jobs:
+        stored = None
+        if _cache.enabled():
+            stored = _cache.figures_dir() / f"{_image_key(job, mathjax)}.{job['opts']['format']}"
+            try:
+                atomic_write(Path(job["path"]), stored.read_bytes())
+                continue
+            except OSError:  # not there yet (or unreadable): render it
+                pass
+        todo.append((job, stored))
+    if not todo:
+        return
+    _render([job for job, _ in todo], mathjax)
+    for job, stored in todo:
+        if stored is not None:
+            with contextlib.suppress(OSError):  # a cache that cannot take it costs speed only
+                stored.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(stored, Path(job["path"]).read_bytes())
+
+
+def _render(jobs: list[dict], mathjax: bool | str) -> None:
+    """Render jobs in the shared browser session, each file written whole or not at all."""
     start_session(mathjax=mathjax)
     final = [Path(job["path"]) for job in jobs]
     staged = [
