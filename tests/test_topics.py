@@ -97,6 +97,37 @@ def test_reductions_are_cached_per_parameters(corpus, cube_cache):
     np.testing.assert_allclose(recomputed, a, atol=1e-4)  # recomputed, identically seeded
 
 
+def test_exact_neighbour_graph(corpus):
+    from cube.reductions import exact_knn
+
+    vectors = cube.embed(corpus["text"].tolist()[:200])
+    vectors = np.vstack([vectors, vectors[:3]])  # three exact copies
+    indices, distances = exact_knn(vectors, 15)
+    normed = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    full = 1.0 - normed @ normed.T
+    assert (indices[:, 0] == np.arange(len(vectors))).all()  # itself first, even among copies
+    assert (distances[:, 0] == 0).all() and (np.diff(distances, axis=1) >= 0).all()
+    for row in range(len(vectors)):
+        others = np.delete(full[row], row)
+        np.testing.assert_allclose(distances[row, 1:], np.sort(others)[:14], atol=1e-5)
+    assert distances[200, 1] < 1e-6 and indices[200, 1] == 0  # a copy's nearest other: itself
+
+
+def test_maps_run_200_epochs_and_clustering_reductions_umaps_own(corpus, cube_cache):
+    from cube.reductions import default_epochs
+
+    assert default_epochs(4000, 2) == 200
+    assert default_epochs(4000, 5) == 500 and default_epochs(15_000, 5) == 200
+    vectors = cube.embed(corpus["text"].tolist()[:120])
+    a, _ = reduce_with_stats(vectors, 2, seed=0)
+    b, explicit = reduce_with_stats(vectors, 2, seed=0, n_epochs=200)
+    assert explicit.from_cache and np.array_equal(
+        a, b
+    )  # the same reduction: 200 is the map's default
+    c, other = reduce_with_stats(vectors, 2, seed=0, n_epochs=500)
+    assert not other.from_cache and not np.array_equal(a, c)
+
+
 def test_too_small_a_corpus_names_the_minimum(corpus):
     with pytest.raises(cube.InputError, match=r"at least 50 documents.*got 12"):
         cube.topics.fit(corpus["text"].tolist()[:12], np.zeros((12, 384), np.float32))
@@ -278,3 +309,34 @@ def test_fit_and_build_share_one_settings_object():
     assert topic_model.umap_model.seed == 2
     with pytest.raises(cube.InputError, match="unknown representation"):
         cube.topics.TopicSettings(representation="lda")
+
+
+NUMBA_WORKER = """
+import numpy as np
+import umap.layouts
+from cube.reductions import reduce
+with __import__("cube").config_context(cache=False):
+    reduce(np.random.default_rng(0).normal(size=(200, 8)).astype("float32"), 2)
+stats = umap.layouts._nb_optimize_layout_euclidean_single_epoch.stats
+print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))
+"""
+
+
+def test_umap_compiles_once_per_machine_not_per_process(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", NUMBA_WORKER], env=env, capture_output=True, text=True
+        )
+        for _ in range(2)
+    ]
+    assert [run.returncode for run in runs] == [0, 0], runs[0].stderr[-2000:]
+    (first_hits, _), (second_hits, second_misses) = (
+        [int(x or 0) for x in run.stdout.split()] for run in runs
+    )
+    assert first_hits == 0 and second_hits >= 1 and second_misses == 0
+    assert list((tmp_path / "numba").rglob("*.nbc"))  # compiled code on disk

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,9 +181,39 @@ def search_index(embeddings: np.ndarray, params: UMAPParams):
     )
 
 
+_numba_caching = False
+
+
+def cache_umap_compilation() -> int:
+    """Keep UMAP's numba-compiled functions on disk, so a new process skips ~4 s of compiling.
+
+    UMAP compiles its layout optimizer, fuzzy-set and spectral functions in every process
+    that uses them (they are not declared ``cache=True``); this turns numba's own on-disk
+    cache on for them (next to UMAP's files, or numba's user cache folder where those are
+    read-only). Returns how many functions it turned on; idempotent.
+    """
+    global _numba_caching
+    if _numba_caching:
+        return 0
+    from numba.core.caching import NullCache
+    from numba.core.registry import CPUDispatcher
+    from umap import distances, layouts, spectral, umap_, utils
+
+    count = 0
+    for module in (umap_, layouts, spectral, utils, distances):
+        for value in vars(module).values():
+            if isinstance(value, CPUDispatcher) and isinstance(value._cache, NullCache):
+                value.enable_caching()
+                count += 1
+    _numba_caching = True
+    return count
+
+
 def make_umap(params: UMAPParams, knn: tuple):
     """A seeded ``umap.UMAP`` that reuses a precomputed neighbour graph."""
     from umap import UMAP
+
+    cache_umap_compilation()
 
     return UMAP(
         n_components=params.n_components,
@@ -220,7 +251,10 @@ def reduce_with_stats(
         return cached, ReductionStats(from_cache=True, seconds=0.0)
     started = time.perf_counter()
     knn = knn_graph(embeddings, params, digest)
-    reduced = make_umap(params, knn).fit_transform(np.asarray(embeddings), y=y)
+    with warnings.catch_warnings():
+        # With the exact graph there is no search index: CachedUMAP.transform builds one.
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
+        reduced = make_umap(params, knn).fit_transform(np.asarray(embeddings), y=y)
     reduced = np.nan_to_num(np.asarray(reduced, dtype=np.float32))
     seconds = time.perf_counter() - started
     if use_cache:
