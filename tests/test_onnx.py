@@ -59,9 +59,9 @@ def test_onnx_vectors_agree_with_pytorch(passages, reference_model):
     overlap = np.mean(
         [len(set(a[1:]) & set(b[1:])) / 10 for a, b in zip(near_onnx, near_torch, strict=True)]
     )
-    # Measured on these 300 passages: mean cosine 0.997, min 0.994, 10-NN overlap 0.93.
-    assert cosine.mean() > 0.995 and cosine.min() > 0.98, (cosine.mean(), cosine.min())
-    assert overlap > 0.88, overlap
+    # Measured on these 300 passages: mean cosine 0.9988, min 0.998, 10-NN overlap 0.96.
+    assert cosine.mean() > 0.997 and cosine.min() > 0.99, (cosine.mean(), cosine.min())
+    assert overlap > 0.92, overlap
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 

@@ -128,6 +128,22 @@ def _write_report(path: Path, summary: dict, table: pd.DataFrame, figures: dict)
     )
 
 
+def _start_browser_early() -> None:
+    """Start the browser that renders figure images on a thread; the export waits for it.
+
+    A failure here is not reported: the export starts it again, bounded, and reports that.
+    """
+    import threading
+
+    from cube.figures import start_session
+
+    def start() -> None:
+        with contextlib.suppress(Exception):
+            start_session()
+
+    threading.Thread(target=start, name="cube-browser-start", daemon=True).start()
+
+
 def _export_figures(plan: Plan, figures: dict[str, Any], folder: Path) -> None:
     from cube.figures import export
 
@@ -159,6 +175,8 @@ def _work(
     spec, docs, frame = plan.spec, plan.docs, plan.frame
     with timings.stage("embed", say):
         embeddings, embed_stats = embed_with_stats(docs, spec.model)
+    if embed_stats.encoded and any(f in STATIC_FORMATS for f in plan.formats):
+        _start_browser_early()  # a long run: the browser starts while UMAP uses one core
     settings = TopicSettings(model=spec.model, min_topic_size=plan.min_topic_size, seed=spec.seed)
     topic_model = build(len(docs), settings)
     with timings.stage("reduce", say):
