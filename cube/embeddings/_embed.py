@@ -224,8 +224,9 @@ def embed(
         max_seq_length: truncate inputs to this many tokens (default: the model's setting).
         precision: ``float32``, ``float16`` or ``bfloat16`` for the model's weights.
         truncate_dim: keep only the first dimensions (Matryoshka models).
-        backend: ``auto`` (default; the ``embedding_backend`` setting), ``onnx`` (int8
-            ONNX Runtime on the CPU, about 3x faster) or ``torch`` (PyTorch, float32 exact).
+        backend: ``auto`` (default; the ``embedding_backend`` setting), ``onnx`` (ONNX
+            Runtime on the CPU, attention layers in int8, about 1.5x faster) or ``torch``
+            (PyTorch, float32 exact).
             Their vectors differ slightly and are cached apart.
         cache: read and write the on-disk cache (default: the ``cache`` setting, on).
         show_progress: a progress bar; by default only when there is much to encode.
