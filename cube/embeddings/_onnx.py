@@ -2,7 +2,8 @@
 
 The export is derived data: a function of the model's files and :data:`RECIPE`. It is built
 offline from the local model (``torch.onnx.export``, then onnxruntime's dynamic int8
-quantization of the MatMul weights, per output channel), checked against PyTorch on probe
+quantization of the attention layers' MatMul weights, per output channel; the feed-forward
+layers stay float32, see :func:`_feed_forward`), checked against PyTorch on probe
 sentences, written into a temporary folder and renamed into place under a file lock, with
 the SHA-256 of the model file in its manifest (checked before each first use in a process).
 
