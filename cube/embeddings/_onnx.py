@@ -249,10 +249,17 @@ def _export_float(model_path: Path, model_layout: OnnxLayout, staging: Path):
 
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
 
-    model = AutoModel.from_pretrained(
-        model_path, attn_implementation="eager", local_files_only=True
-    ).eval()
+    bar_was_on = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()  # its weight-loading bar: ours says enough
+    try:
+        model = AutoModel.from_pretrained(
+            model_path, attn_implementation="eager", local_files_only=True
+        ).eval()
+    finally:
+        if bar_was_on:
+            transformers_logging.enable_progress_bar()
     tokenizer = Tokenizer(model_path, model_layout)
     feeds = tokenizer.batch(_PROBES[:2])
     names = list(feeds)
