@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,14 @@ import pytest
 import cube
 from cube._config import DEFAULT_MODEL
 from cube._errors import CubeError
-from cube.embeddings import _onnx, cache_spaces, choose_backend, embed_with_stats, resolve_model
+from cube.embeddings import (
+    _int8,
+    _onnx,
+    cache_spaces,
+    choose_backend,
+    embed_with_stats,
+    resolve_model,
+)
 from cube.reductions import exact_knn
 
 pytestmark = pytest.mark.skipif(_onnx.installed() is None, reason="onnxruntime is not installed")
@@ -143,6 +151,19 @@ def test_export_is_checksummed_and_a_damaged_one_is_rebuilt(cube_cache):
     _onnx._verified.clear()  # a new process
     again, again_digest = _onnx.exported_model(model.path, model.fingerprint)
     assert again == path and again_digest == digest  # rebuilt, byte for byte the same export
+
+
+def test_every_projection_of_the_export_runs_in_int8():
+    onnx = pytest.importorskip("onnx")
+    model = resolve_model(DEFAULT_MODEL)
+    path, _ = _onnx.exported_model(model.path, model.fingerprint)
+    graph = onnx.load(str(path)).graph
+    ops = Counter(node.op_type for node in graph.node)
+    assert ops["MatMulInteger"] == 6 * 6  # layers x (query, key, value, output, up, down)
+    shapes = {init.name: tuple(init.dims) for init in graph.initializer}
+    float_products = [n for n in graph.node if n.op_type == "MatMul" and n.input[1] in shapes]
+    # The only float32 products left: each down-projection's loudest input channels.
+    assert [shapes[n.input[1]] for n in float_products] == [(_int8.FLOAT_CHANNELS, 384)] * 6
 
 
 EXPORT_WORKER = """

@@ -1,15 +1,13 @@
 """The ONNX Runtime backend: a model's int8 export, made once into the cache, and its encoder.
 
 The export is derived data: a function of the model's files and :data:`RECIPE`. It is built
-offline from the local model (``torch.onnx.export``, then onnxruntime's dynamic int8
-quantization of the attention layers' MatMul weights, per output channel; the feed-forward
-layers stay float32, see :func:`_feed_forward`), checked against PyTorch on probe
-sentences, written into a temporary folder and renamed into place under a file lock, with
+offline from the local model (``torch.onnx.export``, then the int8 rewrite of
+:mod:`cube.embeddings._int8`), checked against PyTorch on probe sentences before and after
+the rewrite, written into a temporary folder and renamed into place under a file lock, with
 the SHA-256 of the model file in its manifest (checked before each first use in a process).
 
-Texts are encoded one per forward pass, at their own length, on a few worker threads: the
-quantization scales each activation tensor by its largest value, so a text's vector would
-depend on its batch companions if they shared a pass.
+Texts are encoded one per forward pass, at their own length (no padding to compute), on a
+few worker threads.
 """
 
 from __future__ import annotations
@@ -33,11 +31,13 @@ import numpy as np
 from cube import _cache
 from cube._cache import atomic_write
 from cube._errors import CubeError
+from cube.embeddings import _int8
 
 BACKENDS = ("auto", "torch", "onnx")
 RECIPE = (
-    "onnx opset 17, eager attention; int8 dynamic quantization, per channel, of the attention "
-    "MatMuls (the feed-forward ones stay float32)"
+    "onnx opset 17, eager attention; every weighted MatMul in int8: per-token activations, "
+    "per-channel weights, SmoothQuant alpha 0.7 on 128 bundled passages; 32 float32 input "
+    "channels per down-projection"
 )
 _PROBES = [
     "The state of the Union is strong.",
@@ -45,6 +45,7 @@ _PROBES = [
     "",
 ]
 _EXPORT_MAX_DIFF = 1e-3  # the float32 export against PyTorch, before quantization
+_INT8_MIN_COSINE = 0.99  # the int8 graph's pooled vectors against PyTorch's (measured: >= 0.996)
 _SUPPORTED_POOLING = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}
 
 
@@ -181,24 +182,11 @@ def _export(model_path: Path, folder: Path) -> str:
         bar.update()
         _check_export(float_file, reference, model_path, model_layout)
         bar.update()
-        import logging
-
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        root_logger = logging.getLogger()
-        level = root_logger.level
-        root_logger.setLevel(logging.ERROR)  # its advice to pre-process is for vision models
-        try:
-            quantize_dynamic(
-                float_file,
-                staging / "model.onnx",
-                weight_type=QuantType.QInt8,
-                per_channel=True,
-                op_types_to_quantize=["MatMul"],
-                nodes_to_exclude=_feed_forward(float_file),
-            )
-        finally:
-            root_logger.setLevel(level)
+        tokenizer = Tokenizer(model_path, model_layout)
+        feeds = [tokenizer.one(text) for text in _int8.calibration_texts()]
+        ranges = _int8.activation_ranges(float_file, feeds, workers())
+        _int8.quantize(float_file, ranges, staging / "model.onnx")
+        _check_int8(staging / "model.onnx", reference, model_path, model_layout)
         float_file.unlink()
         bar.update()
         digest = _sha256(staging / "model.onnx")
@@ -218,29 +206,6 @@ def _export(model_path: Path, folder: Path) -> str:
         bar.close()
         shutil.rmtree(staging, ignore_errors=True)
     return digest
-
-
-def _feed_forward(path: Path) -> list[str]:
-    """The MatMuls whose weight is not square: each layer's feed-forward up- and down-projection.
-
-    They stay float32; the attention projections (square weights) go int8. Measured with
-    bench/quality.py (mean of seeds 0-2, NPMI of cube's topics against float32 PyTorch
-    vectors): every MatMul in int8 lost 0.034 on 4,000 passages; with the down-projections
-    float32, 0.001 on 4,000 but 0.012 on all 15,825 passages (the line is 0.01); with the
-    whole feed-forward float32, 0.005 on all 15,825. Int8 scales each activation tensor by its
-    largest value, and the feed-forward activations have the widest range.
-    """
-    import onnx
-
-    graph = onnx.load(str(path), load_external_data=False).graph
-    shapes = {init.name: tuple(init.dims) for init in graph.initializer}
-    return [
-        node.name
-        for node in graph.node
-        if node.op_type == "MatMul"
-        and len(shape := shapes.get(node.input[1], ())) == 2
-        and shape[0] != shape[1]
-    ]
 
 
 def _export_float(model_path: Path, model_layout: OnnxLayout, staging: Path):
@@ -306,6 +271,21 @@ def _check_export(path: Path, reference: dict, model_path: Path, model_layout: O
             raise CubeError(
                 f"the ONNX export of {model_path} does not reproduce PyTorch on {text!r}; "
                 "use backend='torch'"
+            )
+
+
+def _check_int8(path: Path, reference: dict, model_path: Path, model_layout: OnnxLayout):
+    """The int8 graph's mean-pooled vectors must point where PyTorch's do."""
+    session = _session(path)
+    tokenizer = Tokenizer(model_path, model_layout)
+    for text, expected in reference.items():
+        got = session.run(None, tokenizer.one(text))[0][0].mean(axis=0)
+        want = expected[0].mean(axis=0)
+        cosine = float(got @ want / max(np.linalg.norm(got) * np.linalg.norm(want), 1e-12))
+        if not cosine >= _INT8_MIN_COSINE:
+            raise CubeError(
+                f"the int8 ONNX model of {model_path} drifts from PyTorch on {text!r} "
+                f"(cosine {cosine:.3f}); use backend='torch'"
             )
 
 
