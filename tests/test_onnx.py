@@ -174,6 +174,33 @@ print(_onnx.exported_model(model.path, model.fingerprint)[1])
 """
 
 
+BACKGROUND_WORKER = """
+import sys
+from cube.embeddings import _onnx, resolve_model
+model = resolve_model("all-MiniLM-L6-v2")
+started = _onnx.export_in_background(model.path, model.fingerprint)
+again = _onnx.export_in_background(model.path, model.fingerprint)  # one is running
+path, digest = _onnx.exported_model(model.path, model.fingerprint)  # waits for it
+print(started, again, _onnx._background[1].wait(timeout=120), "torch" in sys.modules, digest)
+"""
+
+
+@pytest.mark.slow
+def test_a_background_export_is_waited_for_and_not_repeated(cube_cache):
+    own_export_cache(cube_cache)
+    env = {**os.environ, "CUBE_CACHE_DIR": str(cube_cache)}
+    done = subprocess.run(
+        [sys.executable, "-c", BACKGROUND_WORKER], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    started, again, exit_code, imported_torch, digest = done.stdout.split()
+    # The other process made the export: this one never imported PyTorch.
+    assert (started, again, exit_code, imported_torch) == ("True", "False", "0", "False")
+    model = resolve_model(DEFAULT_MODEL)
+    assert _onnx.exported_model(model.path, model.fingerprint)[1] == digest
+    assert not _onnx.export_in_background(model.path, model.fingerprint)  # cached now
+
+
 @pytest.mark.slow
 def test_two_processes_exporting_at_once_share_one_export(cube_cache):
     own_export_cache(cube_cache)

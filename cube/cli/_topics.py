@@ -41,15 +41,25 @@ def _cmd_topics(args: argparse.Namespace) -> int:
         formats=parse_formats(args.formats) if args.formats is not None else None,
         backend=args.backend,
     )
-    from cube.topics._lean import import_bertopic_lean
-
-    # Once the input passed its checks: BERTopic without PyTorch and transformers.
-    summary = run(spec, before_work=import_bertopic_lean)
+    summary = run(spec, before_work=lambda: _before_work(spec))
     print(format_summary(summary, spec.out))
     note = skipped_note(summary)
     if note:
         print(note, file=sys.stderr)
     return 0
+
+
+def _before_work(spec) -> None:
+    """Once the input passed its checks: a first run's ONNX export starts in another process
+    while this one imports BERTopic (without PyTorch and transformers)."""
+    from cube.embeddings import _onnx, choose_backend, resolve_model
+    from cube.topics._lean import import_bertopic_lean
+
+    model = resolve_model(spec.model)
+    backend, _ = choose_backend(spec.backend, model)
+    if backend == "onnx" and _onnx.export_in_background(model.path, model.fingerprint):
+        print("      preparing the model for ONNX Runtime, once per model and machine")
+    import_bertopic_lean()
 
 
 EXAMPLES = """\

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -124,6 +125,8 @@ def exported_model(model_path: Path, fingerprint: str, *, cache: bool = True) ->
         (PosixPath('~/.cache/cube/onnx/3f2a.../model.onnx'), '9c1e...')
     """
     with _export_lock:
+        if _background is not None and _background[0] == fingerprint:
+            _background[1].wait()  # its export, or its failure, is on disk now
         if cache:
             folder = export_folder(fingerprint)
         else:
@@ -149,6 +152,34 @@ def exported_model(model_path: Path, fingerprint: str, *, cache: bool = True) ->
                 ) from exc
         _verified[folder] = digest
         return folder / "model.onnx", digest
+
+
+def export_in_background(model_path: Path, fingerprint: str) -> bool:
+    """Start making the export in another process when the cache lacks it; True if started.
+
+    For a caller with other work first (``cube topics`` imports BERTopic meanwhile): its
+    :func:`exported_model` then waits for that process and reads the result. If the other
+    process failed, :func:`exported_model` makes the export itself and reports why.
+    """
+    global _background
+    if _background is not None and _background[1].poll() is None:
+        return False  # one is running
+    if not _cache.enabled() or _read_verified(export_folder(fingerprint)) is not None:
+        return False
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cube.embeddings._onnx", str(model_path), fingerprint],
+        env={**os.environ, "CUBE_CACHE_DIR": str(_cache.root())},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _background = (fingerprint, process)
+    return True
+
+
+_background: tuple[str, subprocess.Popen] | None = None  # what export_in_background started
 
 
 def _sha256(path: Path) -> str:
@@ -389,3 +420,8 @@ def _remove_temporary() -> None:
 
 
 atexit.register(_remove_temporary)
+
+if __name__ == "__main__":  # export_in_background's process
+    import sys
+
+    exported_model(Path(sys.argv[1]), sys.argv[2])
