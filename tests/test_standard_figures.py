@@ -346,3 +346,36 @@ def test_report_of_the_standard_figures_draws_every_figure(run, tmp_path):
     facts, errors, blocked = open_offline(Path(path))
     assert not errors and not blocked, (errors, blocked)
     assert facts["divs"] == facts["drawn"] == len(KEYS)
+
+
+def test_hover_wrap_of_a_prefix_is_the_wrap_of_the_whole_text(run):
+    """wrap() only wraps the start of a passage: the lines it keeps are the whole text's."""
+    import textwrap
+
+    from cube.figures._names import HOVER_LINES, HOVER_WIDTH, shorten, wrap
+
+    def whole(text: str, width: int, lines: int) -> list[str]:
+        wrapped = textwrap.wrap(" ".join(text.split()), width=width) or [""]
+        if len(wrapped) > lines:
+            wrapped, last = wrapped[:lines], wrapped[lines - 1]
+            cut = last if len(last) < width else shorten(last, width - 1).rstrip("…")
+            wrapped[-1] = cut + "…"
+        return wrapped
+
+    texts = [*run["docs"], "", "x" * 500, "y" * 79 + " z", " ".join(["word"] * 200)]
+    for text in texts:
+        for width, lines in ((HOVER_WIDTH, HOVER_LINES), (26, 2), (5, 1)):
+            assert wrap(text, width, lines) == whole(text, width, lines), (text[:60], width)
+
+
+def test_topics_over_time_without_evolution_tuning_is_the_same_frame(run):
+    """BERTopic's evolution tuning writes into a copy it drops: cube skips its cost.
+
+    If a BERTopic release makes the tuning take effect, this fails: then pass it again.
+    """
+    model, docs = run["model"], run["docs"]
+    bins = time_bins(run["frame"]["year"].tolist())
+    tuned = model.topics_over_time(docs, bins)
+    untuned = model.topics_over_time(docs, bins, evolution_tuning=False)
+    assert len(tuned) > 20
+    assert tuned.equals(untuned)

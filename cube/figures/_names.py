@@ -122,7 +122,11 @@ def topic_name(
 
 def wrap(text: Any, width: int = HOVER_WIDTH, lines: int = HOVER_LINES) -> list[str]:
     """``text`` as at most ``lines`` lines of at most ``width`` characters ("…" when cut)."""
-    wrapped = textwrap.wrap(" ".join(str(text).split()), width=width) or [""]
+    flat = " ".join(str(text).split())
+    # Only the first lines matter: each takes at most width + 1 characters, so wrap a prefix
+    # that ends at a space past them (a passage of thousands of words wraps in microseconds).
+    cut = flat.find(" ", lines * (width + 1) + width)
+    wrapped = textwrap.wrap(flat if cut == -1 else flat[:cut], width=width) or [""]
     if len(wrapped) > lines:
         wrapped = wrapped[:lines]
         last = wrapped[-1]

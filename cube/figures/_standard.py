@@ -822,7 +822,13 @@ def standard_figures(
     labels = [str(c) for c in classes] if classes is not None else None
     with words_from_ctfidf(topic_model):
         tree = topic_model.hierarchical_topics(docs) if n_topics >= 2 else None
-        over_time = topic_model.topics_over_time(docs, bins) if bins is not None else None
+        # evolution_tuning=False: the same frame (BERTopic's tuning writes into a copy that
+        # it drops; tested), without its cost (a few seconds on the whole corpus).
+        over_time = (
+            topic_model.topics_over_time(docs, bins, evolution_tuning=False)
+            if bins is not None
+            else None
+        )
         per_class = (
             topic_model.topics_per_class(docs, classes=labels) if labels is not None else None
         )
