@@ -66,7 +66,7 @@ def test_every_weighted_matmul_becomes_integer_and_the_shared_input_is_quantized
 
     ops = [node.op_type for node in onnx.load(str(tmp_path / "int8.onnx")).graph.node]
     assert ops.count("MatMulInteger") == 3
-    assert ops.count("Round") == 2  # x (shared by two MatMuls) and a: one quantization each
+    assert ops.count("QuantizeLinear") == 2  # x (shared by two MatMuls) and a: once each
     # Only the down-projection (64 -> 8) keeps a float product, for its loudest inputs.
     assert ops.count("MatMul") == 1 and ops.count("Gather") == 1
     for got, want in zip(
