@@ -38,7 +38,7 @@ BACKENDS = ("auto", "torch", "onnx")
 RECIPE = (
     "onnx opset 17, eager attention; every weighted MatMul in int8: per-token activations, "
     "per-channel weights, SmoothQuant alpha 0.7 on 128 bundled passages; 32 float32 input "
-    "channels per down-projection; rows quantized by QuantizeLinear"
+    "channels per down-projection; rows by QuantizeLinear and DequantizeLinear"
 )
 _PROBES = [
     "The state of the Union is strong.",
