@@ -65,7 +65,7 @@ def _before_work(spec) -> None:
 EXAMPLES = """\
 examples:
   cube topics --out sotu-topics
-      4,000 State of the Union passages, by year and party (about 3 minutes the first time)
+      4,000 State of the Union passages, by year and party (about a minute the first time)
   cube topics reviews.csv --text-column review --time-column date --out reviews-topics
       your own table: topics, and topics over time from its date column
   cube topics speeches.parquet --sample all --formats html --out all --force

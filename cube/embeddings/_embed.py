@@ -225,7 +225,7 @@ def embed(
         precision: ``float32``, ``float16`` or ``bfloat16`` for the model's weights.
         truncate_dim: keep only the first dimensions (Matryoshka models).
         backend: ``auto`` (default; the ``embedding_backend`` setting), ``onnx`` (ONNX
-            Runtime on the CPU, attention layers in int8, about 1.5x faster) or ``torch``
+            Runtime on the CPU, in int8, about 2x faster on 2 cores) or ``torch``
             (PyTorch, float32 exact).
             Their vectors differ slightly and are cached apart.
         cache: read and write the on-disk cache (default: the ``cache`` setting, on).
