@@ -19,12 +19,12 @@ float32 there, in a small float product added to the int8 one. Inputs shared by 
 MatMuls (the attention's query, key and value) are quantized once. The graph takes one text
 per run (batch size 1): a row's scale is one per token of that text.
 
-Measured on 400 passages against float32 PyTorch (mean cosine, passages per second on 2
-cores; rates from runs side by side): this 0.9993 at 92/s (then ~105/s with
-``QuantizeLinear`` and ``DequantizeLinear`` doing the rows' scaling, bit for bit the vectors
-of dividing, rounding and casting, which ran 86/s); without the float channels 0.9989 at 93/s; the recipe it replaced (onnxruntime's
-dynamic quantization of the attention MatMuls only, one scale per tensor) 0.9989 at 61/s;
-onnxruntime's dynamic quantization of every MatMul 0.9936; float32 ONNX 56/s.
+Measured on 400 passages against float32 PyTorch (mean cosine, passages per second on 2 cores;
+rates from runs side by side): this 0.9993 at 92/s (then ~105/s with ``QuantizeLinear`` and
+``DequantizeLinear`` doing the rows' scaling, bit for bit the vectors of dividing, rounding and
+casting, which ran 86/s); without the float channels 0.9989 at 93/s; the recipe it replaced
+(onnxruntime's dynamic quantization of the attention MatMuls only, one scale per tensor) 0.9989
+at 61/s; onnxruntime's dynamic quantization of every MatMul 0.9936; float32 ONNX 56/s.
 """
 
 from __future__ import annotations
