@@ -96,12 +96,15 @@ def run(
     """
     timings = Timings()
     started = time.perf_counter()
-    with timings.stage("load", say):
-        plan = prepare(spec, say)
-        if before_work is not None:
-            before_work()
-    backend = {"embedding_backend": spec.backend} if spec.backend else {}
-    with claim(plan.target, say) as staging, _config.config_context(**backend):
+    with contextlib.ExitStack() as stack:
+        with timings.stage("load", say):
+            plan = prepare(spec, say)
+            # The output is claimed before any slow import: a second run on it stops at once.
+            staging = stack.enter_context(claim(plan.target, say))
+            if before_work is not None:
+                before_work()
+        backend = {"embedding_backend": spec.backend} if spec.backend else {}
+        stack.enter_context(_config.config_context(**backend))
         summary, table, figures = _work(plan, staging, timings, say)
         summary["seconds"]["total"] = round(time.perf_counter() - started, 2)
         atomic_write(staging / "summary.json", json.dumps(summary, indent=2))
