@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -106,8 +107,11 @@ def test_prompt_truncate_dim_and_normalize_as_sentence_transformers(passages, re
     assert np.sum(vectors * expected, axis=1).min() > 0.98
 
 
-def test_auto_picks_onnx_on_a_cpu_and_torch_where_onnx_cannot_run(tmp_path):
+def test_auto_picks_onnx_on_a_cpu_and_torch_where_onnx_cannot_run(tmp_path, monkeypatch):
     model = resolve_model(DEFAULT_MODEL)
+    safe = _onnx.int8_products_safe() is None
+    assert choose_backend("auto", model, device="cpu")[0] == ("onnx" if safe else "torch")
+    monkeypatch.setattr(_onnx, "int8_products_safe", lambda: None)
     assert choose_backend("auto", model, device="cpu")[0] == "onnx"
     assert choose_backend("torch", model) == ("torch", "asked for")
     assert choose_backend("auto", model, precision="float16")[0] == "torch"
@@ -133,6 +137,30 @@ def test_auto_picks_onnx_on_a_cpu_and_torch_where_onnx_cannot_run(tmp_path):
     assert backend == "torch" and "pooling_mode_max_tokens" in why
     with pytest.raises(CubeError, match=r"backend .onnx. cannot be used: .*max_tokens"):
         choose_backend("onnx", other)
+
+
+def test_auto_keeps_int8_off_cpus_where_its_products_can_overflow(monkeypatch):
+    model = resolve_model(DEFAULT_MODEL)
+    why = (
+        "this CPU has no VNNI instructions, without which onnxruntime's int8 products can overflow"
+    )
+    monkeypatch.setattr(_onnx, "int8_products_safe", lambda: why)
+    assert choose_backend("auto", model, device="cpu") == ("torch", why)
+    assert choose_backend("onnx", model, device="cpu")[0] == "onnx"  # asked for: it runs
+
+
+def test_this_cpu_is_judged_by_its_features():
+    import platform
+
+    flags = ""
+    with contextlib.suppress(OSError):
+        flags = Path("/proc/cpuinfo").read_text()
+    vnni = any(f in flags.split() for f in ("avx_vnni", "avx512_vnni", "amx_int8"))
+    x86 = platform.machine().lower() in {"x86_64", "amd64"}
+    if flags and x86:
+        assert (_onnx.int8_products_safe() is None) == vnni
+    elif not x86:
+        assert _onnx.int8_products_safe() is None
 
 
 def test_export_is_checksummed_and_a_damaged_one_is_rebuilt(cube_cache):

@@ -146,7 +146,8 @@ def choose_backend(
 ) -> tuple[str, str]:
     """(``"onnx"`` or ``"torch"``, why) for a requested backend (default: the setting).
 
-    ``auto`` takes ONNX Runtime with int8 weights on a CPU, for float32 models it can export
+    ``auto`` takes ONNX Runtime with int8 weights on a CPU whose int8 products are exact
+    (see :func:`~cube.embeddings._onnx.int8_products_safe`), for float32 models it can export
     (a transformer, mean or CLS pooling, optional normalization), and PyTorch otherwise.
     ``onnx`` raises :class:`CubeError` where it cannot run.
 
@@ -176,6 +177,10 @@ def choose_backend(
             chosen_device = pick_device()  # a GPU, when there is one, is faster than int8
         if chosen_device not in (None, "cpu"):
             reasons.append(f"the ONNX backend runs on the CPU, not {chosen_device!r}")
+    if not reasons and requested == "auto":
+        unsafe = _onnx.int8_products_safe()  # backend="onnx" may still ask for it
+        if unsafe:
+            reasons.append(unsafe)
     if reasons:
         if requested == "onnx":
             raise CubeError(f"backend 'onnx' cannot be used: {reasons[0]}; use backend='torch'")
