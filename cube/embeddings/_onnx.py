@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -102,6 +103,7 @@ def layout(path: Path) -> OnnxLayout | str:
     )
 
 
+@functools.lru_cache(maxsize=1)
 def int8_products_safe() -> str | None:
     """None when this CPU's int8 matrix products are exact in onnxruntime, else why not.
 
@@ -198,8 +200,6 @@ def export_in_background(model_path: Path, fingerprint: str) -> bool:
         return False  # one is running
     if not _cache.enabled() or _read_verified(export_folder(fingerprint)) is not None:
         return False
-    import sys
-
     process = subprocess.Popen(
         [sys.executable, "-m", "cube.embeddings._onnx", str(model_path), fingerprint],
         env={**os.environ, "CUBE_CACHE_DIR": str(_cache.root())},
@@ -324,12 +324,17 @@ def _export_float(model_path: Path, model_layout: OnnxLayout, staging: Path):
     return path, reference
 
 
-def _check_export(path: Path, reference: dict, model_path: Path, model_layout: OnnxLayout):
-    """The float32 graph must give PyTorch's hidden states at other lengths than it was traced at."""
+def _probe(path: Path, reference: dict, model_path: Path, model_layout: OnnxLayout):
+    """(probe text, the graph's hidden states, PyTorch's) for each probe sentence."""
     session = _session(path)
     tokenizer = Tokenizer(model_path, model_layout)
     for text, expected in reference.items():
-        got = session.run(None, tokenizer.one(text))[0]
+        yield text, session.run(None, tokenizer.one(text))[0], expected
+
+
+def _check_export(path: Path, reference: dict, model_path: Path, model_layout: OnnxLayout):
+    """The float32 graph must give PyTorch's hidden states at other lengths than it was traced at."""
+    for text, got, expected in _probe(path, reference, model_path, model_layout):
         if got.shape != expected.shape or float(np.abs(got - expected).max()) > _EXPORT_MAX_DIFF:
             raise CubeError(
                 f"the ONNX export of {model_path} does not reproduce PyTorch on {text!r}; "
@@ -339,12 +344,9 @@ def _check_export(path: Path, reference: dict, model_path: Path, model_layout: O
 
 def _check_int8(path: Path, reference: dict, model_path: Path, model_layout: OnnxLayout):
     """The int8 graph's mean-pooled vectors must point where PyTorch's do."""
-    session = _session(path)
-    tokenizer = Tokenizer(model_path, model_layout)
-    for text, expected in reference.items():
-        got = session.run(None, tokenizer.one(text))[0][0].mean(axis=0)
-        want = expected[0].mean(axis=0)
-        cosine = float(got @ want / max(np.linalg.norm(got) * np.linalg.norm(want), 1e-12))
+    for text, got, expected in _probe(path, reference, model_path, model_layout):
+        have, want = got[0].mean(axis=0), expected[0].mean(axis=0)
+        cosine = float(have @ want / max(np.linalg.norm(have) * np.linalg.norm(want), 1e-12))
         if not cosine >= _INT8_MIN_COSINE:
             raise CubeError(
                 f"the int8 ONNX model of {model_path} drifts from PyTorch on {text!r} "
@@ -454,6 +456,4 @@ def _remove_temporary() -> None:
 atexit.register(_remove_temporary)
 
 if __name__ == "__main__":  # export_in_background's process
-    import sys
-
     exported_model(Path(sys.argv[1]), sys.argv[2])
