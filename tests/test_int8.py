@@ -13,7 +13,12 @@ onnxruntime = pytest.importorskip("onnxruntime")
 from onnx import TensorProto, numpy_helper  # noqa: E402
 from onnx import helper as make  # noqa: E402
 
-from cube.embeddings import _int8  # noqa: E402
+from cube.embeddings import _int8, _onnx  # noqa: E402
+
+pytestmark = pytest.mark.skipif(
+    _onnx.int8_products_safe() is not None,
+    reason=f"onnxruntime's int8 products are not exact on this CPU: {_onnx.int8_products_safe()}",
+)
 
 
 def two_projections(path: Path, w1: np.ndarray, w2: np.ndarray) -> Path:

@@ -177,8 +177,8 @@ def choose_backend(
             chosen_device = pick_device()  # a GPU, when there is one, is faster than int8
         if chosen_device not in (None, "cpu"):
             reasons.append(f"the ONNX backend runs on the CPU, not {chosen_device!r}")
-    if not reasons and requested == "auto":
-        unsafe = _onnx.int8_products_safe()  # backend="onnx" may still ask for it
+    if not reasons:
+        unsafe = _onnx.int8_products_safe()
         if unsafe:
             reasons.append(unsafe)
     if reasons:
