@@ -41,7 +41,7 @@ def _cmd_topics(args: argparse.Namespace) -> int:
         formats=parse_formats(args.formats) if args.formats is not None else None,
         backend=args.backend,
     )
-    summary = run(spec, before_work=lambda: _before_work(spec))
+    summary = run(spec, before_work=_before_work)
     print(format_summary(summary, spec.out))
     note = skipped_note(summary)
     if note:
@@ -49,15 +49,15 @@ def _cmd_topics(args: argparse.Namespace) -> int:
     return 0
 
 
-def _before_work(spec) -> None:
+def _before_work(plan) -> None:
     """Once the input passed its checks: a first run's ONNX export starts in another process
     while this one imports BERTopic (without PyTorch and transformers)."""
-    from cube.embeddings import _onnx, choose_backend, resolve_model
+    from cube.embeddings import _onnx
     from cube.topics._lean import import_bertopic_lean
 
-    model = resolve_model(spec.model)
-    backend, _ = choose_backend(spec.backend, model)
-    if backend == "onnx" and _onnx.export_in_background(model.path, model.fingerprint):
+    if plan.backend == "onnx" and _onnx.export_in_background(
+        plan.model.path, plan.model.fingerprint
+    ):
         print("      preparing the model for ONNX Runtime, once per model and machine")
     import_bertopic_lean()
 

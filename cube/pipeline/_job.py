@@ -86,13 +86,14 @@ def run(
     spec: JobSpec,
     say: Callable[[str], None] = print,
     *,
-    before_work: Callable[[], None] | None = None,
+    before_work: Callable[[Plan], None] | None = None,
 ) -> dict[str, Any]:
     """Run the whole job into ``spec.out``; returns the summary (also written as JSON).
 
     Without a working browser and with the default formats, figures are HTML only and
     ``summary["figures_skipped"]`` says which formats were skipped and why. ``before_work``
-    is called once the checks pass (the command line waits there for its imports).
+    is called with the plan once the checks pass and the output is claimed (the command
+    line starts its imports there).
     """
     timings = Timings()
     started = time.perf_counter()
@@ -102,7 +103,7 @@ def run(
             # The output is claimed before any slow import: a second run on it stops at once.
             staging = stack.enter_context(claim(plan.target, say))
             if before_work is not None:
-                before_work()
+                before_work(plan)
         backend = {"embedding_backend": spec.backend} if spec.backend else {}
         stack.enter_context(_config.config_context(**backend))
         summary, table, figures = _work(plan, staging, timings, say)

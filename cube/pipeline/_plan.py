@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,7 +21,10 @@ from cube import _cache, _config
 from cube._cache import atomic_write
 from cube._errors import BrowserFailedError, BrowserNotFoundError, CubeError, InputError
 
-DEFAULT_SAMPLE = 4000  # a cold run of the bundled corpus takes about 3 minutes on 2 cores
+if TYPE_CHECKING:
+    from cube.embeddings import ResolvedModel
+
+DEFAULT_SAMPLE = 4000  # a cold run of the bundled corpus takes about a minute on 2 cores
 
 
 DEFAULT_TIME_COLUMN = "year"
@@ -94,6 +97,8 @@ class Plan:
     min_topic_size: int
     formats: tuple[str, ...]
     figures_skipped: dict[str, Any] | None
+    model: ResolvedModel  # where spec.model was found
+    backend: str  # the embedding backend it runs on: "onnx" or "torch"
 
 
 def parse_sample(value: str) -> int | None:
@@ -292,7 +297,8 @@ def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
     text_bytes = sum(len(doc.encode("utf-8", "surrogatepass")) for doc in docs)
     check_output_folder(spec.out, spec.force, keep=keep, needed=OUTPUT_SPACE_BASE + 3 * text_bytes)
     check_cache_folder(len(docs))
-    choose_backend(spec.backend, resolve_model(spec.model))  # 'onnx' where it cannot run: now
+    model = resolve_model(spec.model)
+    backend, _ = choose_backend(spec.backend, model)  # 'onnx' where it cannot run: now
     formats, skipped = check_figure_formats(spec.formats)
     say(f"      {len(docs)} documents from {source}")
     return Plan(
@@ -306,4 +312,6 @@ def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
         min_topic_size=min_topic_size,
         formats=formats,
         figures_skipped=skipped,
+        model=model,
+        backend=backend,
     )
