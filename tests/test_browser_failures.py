@@ -20,7 +20,10 @@ import pytest
 
 from cube.figures import _browser, check_browser, find_browser
 
-pytestmark = pytest.mark.skipif(os.name == "nt", reason="fake browsers are shell scripts")
+pytestmark = [
+    pytest.mark.browser,  # fake browsers and the real one, in real processes
+    pytest.mark.skipif(os.name == "nt", reason="fake browsers are shell scripts"),
+]
 
 BOUND = 40  # seconds any failure may take, start to exit (the probe gives up after 15)
 
@@ -152,7 +155,7 @@ def test_export_with_a_broken_browser_fails_in_bounded_time(tmp_path, fakes, bro
     marker = uuid.uuid4().hex
     result, elapsed = run(["-c", EXPORT, str(tmp_path / "out" / "bar")], path, tmp_path, marker)
     line = assert_one_line_failure(result, elapsed, error, says=says)
-    assert "BROWSER_PATH" in line and "--formats html" in line
+    assert "BROWSER_PATH" in line and "(formats html)" in line and "--formats" not in line
     assert not list((tmp_path / "out").glob("*.png")), "no image, not even a partial one"
     assert not survivors(marker), "the browser and its children were ended"
 

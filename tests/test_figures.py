@@ -10,8 +10,9 @@ import matplotlib
 import plotly.graph_objects as go
 import pytest
 
-from cube import BrowserNotFoundError, CubeError
-from cube.figures import _browser, export, find_browser
+import cube.figures
+from cube import BrowserNotFoundError, CubeError, InputError
+from cube.figures import _browser, export, find_browser, parse_formats
 
 matplotlib.use("Agg")
 
@@ -75,6 +76,7 @@ def test_cdn_only_when_asked(tmp_path, bar):
     assert "cdn.plot.ly" in path.read_text()
 
 
+@pytest.mark.browser
 def test_matplotlib_figures_export_through_the_same_call(tmp_path):
     import matplotlib.pyplot as plt
 
@@ -96,6 +98,30 @@ def test_bad_arguments_are_clear(tmp_path, bar):
         export("a string", tmp_path / "x.png")
     with pytest.raises(CubeError, match="plain file name"):
         export({"../escape": bar}, tmp_path)
+
+
+def test_formats_are_parsed_in_one_place_with_one_error():
+    assert parse_formats("PNG, .jpg,png") == ("png", "jpeg")
+    assert parse_formats(["svg", ".HTML", "svg"]) == ("svg", "html")
+    assert parse_formats(()) == ()
+    with pytest.raises(InputError, match=r"^formats=: unknown figure format 'gif'; use a") as info:
+        parse_formats("png,gif")
+    assert "--" not in str(info.value) and "\n" not in str(info.value)
+    assert set(cube.figures.DEFAULT_FORMATS) <= set(cube.figures.FORMATS)
+    assert set(cube.figures.STATIC_FORMATS) == set(cube.figures.FORMATS) - {"html", "json"}
+
+
+def test_export_takes_a_comma_separated_string_of_formats(tmp_path, bar):
+    paths = export(bar, tmp_path / "bar", formats="json,HTML,json")  # no browser needed
+    assert [p.name for p in paths] == ["bar.json", "bar.html"]
+    assert all(p.is_file() for p in paths)
+
+
+def test_public_names_say_they_are_cube_figures():
+    for name in cube.figures.__all__:
+        obj = getattr(cube.figures, name)
+        if callable(obj):
+            assert obj.__module__ == "cube.figures", name
 
 
 @pytest.mark.browser

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import cube
-from cube.figures import standard_figures, time_bins, topic_colors, topic_name
+from cube.figures import barchart, standard_figures, time_bins, topic_colors, topic_name
 from cube.figures._labels import text_box
 from cube.figures._names import NAME_CHARS, OUTLIER_NAME, wrap_name
 from cube.figures._palette import MAX_COLOURED, OTHER_COLOUR, OUTLIER_COLOUR, topics_by_size
@@ -59,6 +59,7 @@ def run(tmp_path_factory):
     return {
         "frame": frame,
         "docs": docs,
+        "vectors": vectors,
         "model": topic_model,
         "figures": figures,
         "seconds": seconds,
@@ -107,6 +108,44 @@ def test_all_seven_figures_at_slide_size_and_fast(run, record_property):
         assert fig.layout.height >= 900, name
     record_property("summary", f"standard_figures: {run['seconds']:.1f}s for 7 figures")
     assert run["seconds"] < 60  # no hidden UMAP: the 2-D reduction comes from the cache
+
+
+def test_coordinates_the_caller_has_are_drawn_as_they_are(run):
+    model, docs = run["model"], run["docs"]
+    coordinates = cube.figures.document_coordinates(model, run["vectors"])  # from the cache
+    shifted = coordinates + 1000.0  # not what a reduction would give: proves none ran
+    figures = standard_figures(model, docs, None, coordinates=shifted, size=None)
+    data = figures["documents_map"].data
+    points = [(float(x), float(y)) for tr in data for x, y in zip(tr.x, tr.y, strict=True)]
+    assert len(points) == len(docs)
+    assert sorted(points) == sorted(map(tuple, shifted.astype(float).tolist()))
+
+
+@pytest.mark.parametrize("shape", [(5, 2), (-1, 3), (-1,)])
+def test_coordinates_of_the_wrong_shape_are_refused_at_once(run, shape):
+    n = len(run["docs"])
+    shape = tuple(n if s == -1 else s for s in shape)
+    with pytest.raises(cube.InputError, match=rf"^coordinates= has shape .* must be \({n}, 2\)"):
+        standard_figures(run["model"], run["docs"], None, coordinates=np.zeros(shape))
+
+
+def test_the_map_takes_its_settings_from_the_models_umap():
+    from types import SimpleNamespace
+
+    from cube.figures._documents_map import map_params
+    from cube.reductions import UMAPParams
+
+    held = SimpleNamespace(params=UMAPParams(5, 30, 0.1, "euclidean", 7, 200))
+    assert map_params(held) == UMAPParams(2, 30, 0.1, "euclidean", 7, None)
+    assert map_params(SimpleNamespace(seed=3, n_neighbors=10)) == UMAPParams(2, 10, seed=3)
+    assert map_params(object()) == UMAPParams(2, 15, seed=0)
+
+
+def test_each_figure_can_be_drawn_alone(run):
+    model = run["model"]
+    assert cube.figures.barchart(model).layout.width == 1600
+    assert cube.figures.heatmap(model).data[0].type == "heatmap"
+    assert cube.figures.topics_map(model, seed=0).data[0].customdata is not None
 
 
 def test_every_trace_visible_and_nothing_only_a_mouse_can_use(run):
@@ -213,8 +252,6 @@ def test_names_users_give_are_used_and_never_cut_mid_word(run):
         assert long.startswith(short[:-1]) and long[len(short) - 1] == " "  # at a word boundary
         third = topics_by_size(model)[2]
         assert not re.match(r"\d+_", topic_name(model, third))  # unnamed topics keep words
-        from cube.figures._standard import barchart
-
         titles = " ".join(a.text for a in barchart(model).layout.annotations)
         assert "The Cold War" in titles
     finally:
@@ -267,7 +304,7 @@ def test_per_class_shows_shares_of_each_class(run):
 
 def boxes(fig) -> list[tuple[float, float, float, float]]:
     """The labels' boxes in pixels, as the figure places them."""
-    from cube.figures._standard import _pixels
+    from cube.figures._layout import _pixels
 
     layout = fig.layout
     margin = {k: getattr(layout.margin, k) for k in "ltrb"}

@@ -22,7 +22,7 @@ from pathlib import Path
 from cube import _config
 from cube._errors import BrowserFailedError, BrowserNotFoundError
 
-SKIP_HINT = "export HTML only (--formats html) to skip images"
+SKIP_HINT = "export HTML only (formats html) to skip images"
 INSTALL_HINT = (
     "install Chromium (Debian/Ubuntu: apt-get install chromium) or Google Chrome, "
     f"or set BROWSER_PATH to its executable; or {SKIP_HINT}"

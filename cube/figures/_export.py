@@ -20,11 +20,9 @@ from cube._cache import atomic_write
 from cube._errors import CubeError
 from cube.figures import _session
 from cube.figures._browser import check_browser
+from cube.figures._formats import ALIASES, FORMATS, format_name, parse_formats
 
-STATIC_FORMATS = ("png", "svg", "pdf", "jpeg", "webp")
-FORMATS = (*STATIC_FORMATS, "html", "json")
 MATPLOTLIB_FORMATS = ("png", "svg", "pdf", "jpeg")
-_ALIASES = {"jpg": "jpeg"}
 
 
 def _mathjax_option(mathjax: bool | str) -> bool | str | None:
@@ -71,19 +69,11 @@ def _is_plotly(fig: object) -> bool:
 
 
 def _normalize_formats(formats: str | Iterable[str] | None, path: Path) -> list[str]:
+    """The formats to write: those asked for (:func:`parse_formats`), else the suffix's or png."""
     if formats is None:
-        suffix = path.suffix.lower().lstrip(".")
-        formats = [suffix] if _ALIASES.get(suffix, suffix) in FORMATS else ["png"]
-    elif isinstance(formats, str):
-        formats = [formats]
-    out: list[str] = []
-    for fmt in formats:
-        name = _ALIASES.get(fmt.lower().lstrip("."), fmt.lower().lstrip("."))
-        if name not in FORMATS:
-            raise CubeError(f"unknown figure format {fmt!r}; use one of {', '.join(FORMATS)}")
-        if name not in out:
-            out.append(name)
-    return out
+        suffix = format_name(path.suffix)
+        return [suffix] if suffix in FORMATS else ["png"]
+    return list(parse_formats(formats))
 
 
 def _targets(figures: Any, destination: Path) -> list[tuple[Path, Any]]:
@@ -99,7 +89,7 @@ def _targets(figures: Any, destination: Path) -> list[tuple[Path, Any]]:
         return pairs
     stem = (
         destination.with_suffix("")
-        if destination.suffix.lstrip(".") in (*FORMATS, "jpg")
+        if destination.suffix.lstrip(".") in (*FORMATS, *ALIASES)
         else destination
     )
     return [(stem, figures)]
@@ -126,7 +116,9 @@ def export(
         figures: a figure, or a mapping of file name → figure (``destination`` is then a folder).
         destination: a file path (its suffix picks the format if ``formats`` is not given)
             or a folder.
-        formats: one format or several; default: the suffix of ``destination``, else png.
+        formats: one format or several (a comma-separated string or an iterable, see
+            :func:`cube.figures.parse_formats`); default: the suffix of ``destination``,
+            else png.
         width, height: size in CSS pixels (default: the figure's own, else 700 × 500).
         scale: pixel density; a PNG is ``width * scale`` pixels wide.
         include_plotlyjs: HTML only: ``True`` inline, ``"cdn"`` a script tag to the CDN.
@@ -134,6 +126,11 @@ def export(
 
     Returns:
         The paths written, figure by figure and format by format.
+
+    Raises:
+        cube.InputError: an unknown format (see :func:`cube.figures.parse_formats`).
+        cube.BrowserNotFoundError, cube.BrowserFailedError: a static format and no browser
+            that starts (or one that stopped answering); HTML and JSON need none.
 
     Example:
         >>> export({"barchart": fig1, "map": fig2}, "slides/", formats=("png", "html"))

@@ -56,8 +56,3 @@ def topic_colors(topic_model: BERTopic) -> dict[int, str]:
     for rank, topic in enumerate(topics_by_size(topic_model)):
         colours[topic] = PALETTE[rank] if rank < MAX_COLOURED else OTHER_COLOUR
     return colours
-
-
-def topic_color(topic_model: BERTopic, topic: int) -> str:
-    """The colour of one topic (see :func:`topic_colors`)."""
-    return topic_colors(topic_model).get(int(topic), OTHER_COLOUR)
