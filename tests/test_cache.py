@@ -103,8 +103,8 @@ def test_config_context_is_per_thread():
 def test_cache_switch_turns_the_store_off(fake_encoder, cube_cache, monkeypatch):
     model_dir, encoder = fake_encoder
     monkeypatch.setenv("CUBE_CACHE", "0")
-    cube.embed(["one", "two"], model_dir)
-    cube.embed(["one", "two"], model_dir)
+    cube.embed(["one", "two"], model_dir, encoder=encoder)
+    cube.embed(["one", "two"], model_dir, encoder=encoder)
     assert sorted(encoder.encoded) == ["one", "one", "two", "two"]
     assert not list(cube_cache.glob("embeddings/*/*.vec"))
 
@@ -112,13 +112,46 @@ def test_cache_switch_turns_the_store_off(fake_encoder, cube_cache, monkeypatch)
 def test_cache_logic_with_a_fake_encoder(fake_encoder):
     model_dir, encoder = fake_encoder
     texts = [f"passage {i}" for i in range(50)]
-    first, stats = cube.embeddings.embed_with_stats(texts, model_dir)
+    first, stats = cube.embeddings.embed_with_stats(texts, model_dir, encoder=encoder)
     assert (stats.encoded, stats.cached) == (50, 0)
+    np.testing.assert_array_equal(first, encoder.encode(texts))  # the encoder's own vectors
     order = list(range(50))
     random.Random(1).shuffle(order)
     shuffled, stats = cube.embeddings.embed_with_stats(
-        [texts[i] for i in order] + ["new one", "new one"], model_dir
+        [texts[i] for i in order] + ["new one", "new one"], model_dir, encoder=encoder
     )
     assert (stats.encoded, stats.cached, stats.duplicates) == (1, 50, 1)
     np.testing.assert_array_equal(shuffled[:50], first[order])
     assert encoder.encoded.count("new one") == 1
+
+
+def test_an_encoders_vectors_have_a_space_of_their_own(fake_encoder, cube_cache):
+    from cube.embeddings import cache_spaces, embedding_space
+
+    model_dir, encoder = fake_encoder
+    space = embedding_space(model_dir, encoder=encoder)
+    assert space.encoding == f"custom encoder {type(encoder).__module__}.FakeEncoder"
+    assert space.key != embedding_space(model_dir, backend="torch").key  # never the model's
+    assert space.fingerprint == cube.embeddings.resolve_model(model_dir).fingerprint
+    cube.embed(["one"], model_dir, encoder=encoder)
+    assert [s["key"] for s in cache_spaces()] == [space.key]
+
+    class FakeEncoder:  # the same vectors from another class: another space
+        encode = encoder.encode
+
+    assert embedding_space(model_dir, encoder=FakeEncoder()).key != space.key
+    with pytest.raises(cube.CubeError, match="leave backend unset"):
+        cube.embed(["one"], model_dir, encoder=encoder, backend="onnx")
+    with pytest.raises(cube.CubeError, match="must have an encode"):
+        cube.embed(["one"], model_dir, encoder=object())
+
+
+def test_an_encoder_gets_the_prompt_and_its_vectors_are_cut_and_scaled(fake_encoder):
+    model_dir, encoder = fake_encoder
+    vectors = cube.embed(
+        ["one", "two"], model_dir, encoder=encoder, prompt="query: ", truncate_dim=4, normalize=True
+    )
+    assert sorted(encoder.encoded) == ["query: one", "query: two"]
+    expected = encoder.encode(["query: one", "query: two"])[:, :4]
+    np.testing.assert_allclose(vectors, expected / np.linalg.norm(expected, axis=1, keepdims=True))
+    assert cube.embed([], model_dir, encoder=encoder, truncate_dim=4).shape == (0, 4)

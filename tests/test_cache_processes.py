@@ -22,10 +22,10 @@ pytestmark = pytest.mark.slow  # real model, in real processes
 WORKER = """
 import json, sys
 import numpy as np
-from cube.embeddings import _embed
-_embed._FLUSH_SECONDS = 0.0          # store every group of batches as soon as it is done
+from cube.embeddings import _embed, embed
+_embed.FLUSH_SECONDS = 0.0           # store every group of batches as soon as it is done
 texts = json.load(open(sys.argv[1]))
-vectors = _embed.embed(texts, batch_size=8, show_progress=False)
+vectors = embed(texts, batch_size=8, show_progress=False)
 np.save(sys.argv[2], vectors)
 """
 

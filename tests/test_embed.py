@@ -14,6 +14,8 @@ import cube
 from cube._errors import CacheWarning, InputError, ModelNotFoundError
 from cube.embeddings import embed_with_stats, embedding_space, pick_device, resolve_model
 
+pytestmark = pytest.mark.model  # the real model, PyTorch path
+
 
 @pytest.fixture(autouse=True)
 def _exact_path(torch_backend):
@@ -152,7 +154,7 @@ def test_truncated_cache_file_is_reported_and_recomputed(passages, cube_cache, r
 def test_many_chunks_are_compacted(passages, cube_cache, monkeypatch):
     from cube.embeddings import _embed
 
-    monkeypatch.setattr(_embed, "_FLUSH_SECONDS", 0.0)  # a chunk per group of 4 batches
+    monkeypatch.setattr(_embed, "FLUSH_SECONDS", 0.0)  # a chunk per group of 4 batches
     first, _ = embed_with_stats(passages[:200], batch_size=2)
     assert 1 <= len(chunk_files(cube_cache)) < 24
     again, stats = embed_with_stats(passages[:200])

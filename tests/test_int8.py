@@ -16,8 +16,8 @@ from onnx import helper as make  # noqa: E402
 from cube.embeddings import _int8, _onnx  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
-    _onnx.int8_products_safe() is not None,
-    reason=f"onnxruntime's int8 products are not exact on this CPU: {_onnx.int8_products_safe()}",
+    _onnx.int8_unsafe_reason() is not None,
+    reason=f"onnxruntime's int8 products are not exact on this CPU: {_onnx.int8_unsafe_reason()}",
 )
 
 

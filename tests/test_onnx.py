@@ -18,6 +18,7 @@ import cube
 from cube._config import DEFAULT_MODEL
 from cube._errors import CubeError
 from cube.embeddings import (
+    BackendChoice,
     _int8,
     _onnx,
     cache_spaces,
@@ -28,10 +29,11 @@ from cube.embeddings import (
 from cube.reductions import exact_knn
 
 pytestmark = [
+    pytest.mark.model,  # the real model and its int8 export
     pytest.mark.skipif(_onnx.installed() is None, reason="onnxruntime is not installed"),
     pytest.mark.skipif(
-        _onnx.installed() is not None and _onnx.int8_products_safe() is not None,
-        reason=f"int8 is not used on this CPU: {_onnx.int8_products_safe()}",
+        _onnx.installed() is not None and _onnx.int8_unsafe_reason() is not None,
+        reason=f"int8 is not used on this CPU: {_onnx.int8_unsafe_reason()}",
     ),
 ]
 
@@ -115,19 +117,20 @@ def test_prompt_truncate_dim_and_normalize_as_sentence_transformers(passages, re
 
 def test_auto_picks_onnx_on_a_cpu_and_torch_where_onnx_cannot_run(tmp_path, monkeypatch):
     model = resolve_model(DEFAULT_MODEL)
-    safe = _onnx.int8_products_safe() is None
-    assert choose_backend("auto", model, device="cpu")[0] == ("onnx" if safe else "torch")
-    monkeypatch.setattr(_onnx, "int8_products_safe", lambda: None)
-    assert choose_backend("auto", model, device="cpu")[0] == "onnx"
-    assert choose_backend("torch", model) == ("torch", "asked for")
-    assert choose_backend("auto", model, precision="float16")[0] == "torch"
-    assert choose_backend("auto", model, device="cuda")[0] == "torch"
+    safe = _onnx.int8_unsafe_reason() is None
+    assert choose_backend("auto", model, device="cpu").name == ("onnx" if safe else "torch")
+    monkeypatch.setattr(_onnx, "int8_unsafe_reason", lambda: None)
+    assert choose_backend("auto", model, device="cpu").name == "onnx"
+    assert choose_backend("auto", DEFAULT_MODEL, device="cpu").name == "onnx"  # a name will do
+    assert choose_backend("torch", model) == BackendChoice("torch", "asked for")
+    assert choose_backend("auto", model, precision="float16").name == "torch"
+    assert choose_backend("auto", model, device="cuda").name == "torch"
     with pytest.raises(CubeError, match="precision 'float16' is a PyTorch setting"):
         choose_backend("onnx", model, precision="float16")
     with pytest.raises(CubeError, match="unknown embedding backend 'tpu'"):
         choose_backend("tpu", model)
     with cube.config_context(embedding_backend="torch"):
-        assert choose_backend(None, model)[0] == "torch"
+        assert choose_backend(None, model).name == "torch"
 
     # The same weights with max pooling: a layout the export does not cover.
     copy = tmp_path / "max-pooling-model"
@@ -139,10 +142,38 @@ def test_auto_picks_onnx_on_a_cpu_and_torch_where_onnx_cannot_run(tmp_path, monk
     config.update(pooling_mode_mean_tokens=False, pooling_mode_max_tokens=True)
     pooling.write_text(json.dumps(config))
     other = resolve_model(copy)
-    backend, why = choose_backend("auto", other, device="cpu")
-    assert backend == "torch" and "pooling_mode_max_tokens" in why
+    choice = choose_backend("auto", other, device="cpu")
+    assert choice.name == "torch" and "pooling_mode_max_tokens" in choice.reason
     with pytest.raises(CubeError, match=r"backend .onnx. cannot be used: .*max_tokens"):
         choose_backend("onnx", other)
+
+
+def test_a_resolved_model_and_a_choice_are_used_as_given(passages, monkeypatch):
+    from cube.embeddings import _models
+
+    model = resolve_model(DEFAULT_MODEL)
+    choice = choose_backend("onnx", model)
+    expected, _ = embed_with_stats(passages[:5], backend="onnx", cache=False)
+    reads = []
+    read_layout = _onnx.layout
+    monkeypatch.setattr(_onnx, "layout", lambda path: reads.append(path) or read_layout(path))
+    embed_with_stats(passages[:5], backend="onnx", cache=False)
+    assert len(reads) == 1  # choosing the backend read it; the encoder was handed it
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was resolved again")
+
+    monkeypatch.setattr(_models, "resolve_model", refuse)
+    reads.clear()
+    again, stats = embed_with_stats(passages[:5], model, backend=choice, cache=False)
+    assert stats.backend == "onnx" and len(reads) == 1  # for the encoder, nothing else
+    np.testing.assert_array_equal(again, expected)
+    torch_choice = choose_backend("torch", model)
+    assert cube.embeddings.embedding_space(model, backend=torch_choice).backend == "torch"
+    with pytest.raises(CubeError, match="precision 'float16' is a PyTorch setting"):
+        embed_with_stats(passages[:1], model, backend=choice, precision="float16")
+    with pytest.raises(CubeError, match="named 'onnx' or 'torch'"):
+        BackendChoice("tpu", "fast")
 
 
 def test_auto_keeps_int8_off_cpus_where_its_products_can_overflow(monkeypatch):
@@ -150,8 +181,8 @@ def test_auto_keeps_int8_off_cpus_where_its_products_can_overflow(monkeypatch):
     why = (
         "this CPU has no VNNI instructions, without which onnxruntime's int8 products can overflow"
     )
-    monkeypatch.setattr(_onnx, "int8_products_safe", lambda: why)
-    assert choose_backend("auto", model, device="cpu") == ("torch", why)
+    monkeypatch.setattr(_onnx, "int8_unsafe_reason", lambda: why)
+    assert choose_backend("auto", model, device="cpu") == BackendChoice("torch", why)
     with pytest.raises(CubeError, match="cannot be used: this CPU has no VNNI instructions"):
         choose_backend("onnx", model, device="cpu")
 
@@ -165,9 +196,9 @@ def test_this_cpu_is_judged_by_its_features():
     vnni = any(f in flags.split() for f in ("avx_vnni", "avx512_vnni", "amx_int8"))
     x86 = platform.machine().lower() in {"x86_64", "amd64"}
     if flags and x86:
-        assert (_onnx.int8_products_safe() is None) == vnni
+        assert (_onnx.int8_unsafe_reason() is None) == vnni
     elif not x86:
-        assert _onnx.int8_products_safe() is None
+        assert _onnx.int8_unsafe_reason() is None
 
 
 def test_export_is_checksummed_and_a_damaged_one_is_rebuilt(cube_cache):

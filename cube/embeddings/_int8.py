@@ -42,9 +42,9 @@ FLOAT_CHANNELS = 32  # per down-projection; 16: mean cosine 0.9993, 64: 0.9994, 
 
 def calibration_texts(count: int = CALIBRATION_PASSAGES) -> list[str]:
     """Evenly spaced passages of the bundled corpus: the same ones on every machine."""
-    from cube.datasets._sotu import load_sotu
+    from cube import datasets
 
-    texts = load_sotu()["text"].tolist()
+    texts = datasets.load("sotu")["text"].tolist()
     step = len(texts) / count
     return [texts[int(i * step)] for i in range(count)]
 

@@ -151,6 +151,11 @@ def resolve_model(name: str | os.PathLike, *, allow_download: bool = True) -> Re
     return ResolvedModel(text, downloaded, "hub download")
 
 
+def as_resolved(model: str | os.PathLike | ResolvedModel) -> ResolvedModel:
+    """``model`` itself when it is already resolved, else :func:`resolve_model` of it."""
+    return model if isinstance(model, ResolvedModel) else resolve_model(model)
+
+
 # -- fingerprints --------------------------------------------------------------------------
 _fingerprint_lock = threading.Lock()
 

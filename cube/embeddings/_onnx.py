@@ -7,7 +7,7 @@ the rewrite, written into a temporary folder and renamed into place under a file
 the SHA-256 of the model file in its manifest (checked before each first use in a process).
 
 Texts are encoded one per forward pass, at their own length (no padding to compute), on a
-few worker threads.
+few worker threads: :func:`open_encoder` gives the :class:`~cube.embeddings._encoder.Encoder`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,6 +35,10 @@ from cube import _cache
 from cube._cache import atomic_write
 from cube._errors import CubeError
 from cube.embeddings import _int8
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cube.embeddings._models import ResolvedModel
+    from cube.embeddings._space import EmbeddingSpace
 
 BACKENDS = ("auto", "torch", "onnx")
 RECIPE = (
@@ -49,6 +54,7 @@ _PROBES = [
 _EXPORT_MAX_DIFF = 1e-3  # the float32 export against PyTorch, before quantization
 _INT8_MIN_COSINE = 0.99  # the int8 graph's pooled vectors against PyTorch's (measured: >= 0.996)
 _SUPPORTED_POOLING = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}
+_STEP = 64  # texts per step of the encoder (progress and cache writes go by steps)
 
 
 @dataclass(frozen=True)
@@ -104,8 +110,8 @@ def layout(path: Path) -> OnnxLayout | str:
 
 
 @functools.lru_cache(maxsize=1)
-def int8_products_safe() -> str | None:
-    """None when this CPU's int8 matrix products are exact in onnxruntime, else why not.
+def int8_unsafe_reason() -> str | None:
+    """Why this CPU's int8 matrix products are not exact in onnxruntime, or None when they are.
 
     On x86 CPUs without VNNI, onnxruntime multiplies uint8 by int8 with an instruction that
     adds two products into 16 bits and saturates (``vpmaddubsw``); cube's activations and
@@ -140,6 +146,16 @@ def int8_products_safe() -> str | None:
 def export_folder(fingerprint: str) -> Path:
     """Where the cache keeps the export of the model with this fingerprint."""
     return _cache.root() / "onnx" / export_key(fingerprint)
+
+
+def export_is_cached(fingerprint: str) -> bool:
+    """Whether the cache holds the int8 export of the model with this fingerprint.
+
+    Example:
+        >>> export_is_cached(resolve_model("all-MiniLM-L6-v2").fingerprint)
+        True
+    """
+    return (export_folder(fingerprint) / "model.onnx").is_file()
 
 
 def export_key(fingerprint: str) -> str:
@@ -405,11 +421,52 @@ def workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def space_encoding(resolved: ResolvedModel) -> str:
+    """The ``encoding`` of the model's ONNX spaces (exports the model first, once).
+
+    Example:
+        >>> space_encoding(resolve_model("all-MiniLM-L6-v2"))
+        'onnxruntime 1.32.0, export 739ccdcca1280c43: one text per pass'
+    """
+    _, digest = exported_model(resolved.path, resolved.fingerprint, cache=_cache.enabled())
+    return f"onnxruntime {installed()}, export {digest[:16]}: one text per pass"
+
+
+def open_encoder(
+    texts: list[str], resolved: ResolvedModel, space: EmbeddingSpace, model_layout: OnnxLayout
+) -> OnnxEncoder:
+    """An encoder of ``texts`` in ``space`` with the model's int8 export (made if missing).
+
+    ``model_layout`` is the model's :func:`layout`, as read when the backend was chosen.
+
+    Example:
+        >>> encoder = open_encoder(["Taxes were cut."], resolved, space, layout(resolved.path))
+        >>> encoder.encode(encoder.steps()[0]).shape
+        (1, 384)
+    """
+    onnx_file, digest = exported_model(resolved.path, resolved.fingerprint, cache=_cache.enabled())
+    return OnnxEncoder(
+        texts,
+        onnx_file,
+        digest,
+        resolved.path,
+        model_layout,
+        max_seq_length=space.max_seq_length,
+        prompt=space.prompt,
+        truncate_dim=space.truncate_dim,
+        normalize=space.normalize,
+    )
+
+
 class OnnxEncoder:
-    """Vectors of texts from the int8 export, one text per forward pass, on :func:`workers` threads."""
+    """Vectors of texts from the int8 export, one text per forward pass, on :func:`workers` threads.
+
+    An :class:`~cube.embeddings._encoder.Encoder`: steps of 64 texts, in input order.
+    """
 
     def __init__(
         self,
+        texts: list[str],
         onnx_file: Path,
         digest: str,
         model_path: Path,
@@ -420,6 +477,7 @@ class OnnxEncoder:
         truncate_dim: int | None,
         normalize: bool,
     ):
+        self.texts = texts
         self.session = _cached_session(onnx_file, digest)
         self.tokenizer = Tokenizer(model_path, model_layout, max_seq_length)
         self.layout = model_layout
@@ -427,6 +485,13 @@ class OnnxEncoder:
         self.truncate_dim = truncate_dim
         self.normalize = normalize
         self.pool = ThreadPoolExecutor(workers())
+
+    def steps(self) -> list[np.ndarray]:
+        count = len(self.texts)
+        return [np.arange(start, min(start + _STEP, count)) for start in range(0, count, _STEP)]
+
+    def encode(self, rows: np.ndarray) -> np.ndarray:
+        return np.stack(list(self.pool.map(self._one, [self.texts[i] for i in rows])))
 
     def close(self) -> None:
         self.pool.shutdown()
@@ -443,9 +508,6 @@ class OnnxEncoder:
         if self.normalize:
             vector = vector / max(float(np.linalg.norm(vector)), 1e-12)
         return vector.astype(np.float32)
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        return np.stack(list(self.pool.map(self._one, texts)))
 
 
 def _remove_temporary() -> None:
