@@ -13,7 +13,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 import cube
 from cube.cli import main
-from cube.reductions import reduce_with_stats
+from cube.reductions import Reduction, UMAPParams, reduction
 
 pytestmark = pytest.mark.slow
 
@@ -44,6 +44,11 @@ def topic_words(topic_model) -> list[str]:
     ]
 
 
+def _reduce(vectors, **params) -> tuple[np.ndarray, Reduction]:
+    made = reduction(vectors, UMAPParams(n_components=2, **params))
+    return made.coordinates, made
+
+
 def test_topics_are_real_bertopic_without_stop_words(corpus, shared_cache):
     from bertopic import BERTopic
 
@@ -62,11 +67,11 @@ def test_same_seed_same_topics_and_the_second_run_skips_umap(corpus, shared_cach
     vectors = cube.embed(docs)
     first = cube.topics.fit(docs, vectors, seed=3)
     second = cube.topics.fit(docs, vectors, seed=3)
-    assert second.umap_model.stats_.from_cache, "the second run ran UMAP again"
+    assert second.umap_model.reduction_.from_cache, "the second run ran UMAP again"
     assert first.topics_ == second.topics_
     assert first.get_topics() == second.get_topics()
     third = cube.topics.fit(docs, vectors, seed=4)
-    assert not third.umap_model.stats_.from_cache  # another seed is another reduction
+    assert not third.umap_model.reduction_.from_cache  # another seed is another reduction
 
 
 def test_new_documents_get_topics(corpus, shared_cache):
@@ -79,12 +84,12 @@ def test_new_documents_get_topics(corpus, shared_cache):
 
 def test_reductions_are_cached_per_parameters(corpus, cube_cache):
     vectors = cube.embed(corpus["text"].tolist()[:120])
-    a, first = reduce_with_stats(vectors, 2, seed=0)
-    b, again = reduce_with_stats(vectors, 2, seed=0)
+    a, first = _reduce(vectors, seed=0)
+    b, again = _reduce(vectors, seed=0)
     np.testing.assert_array_equal(a, b)
     assert not first.from_cache and again.from_cache
     np.testing.assert_array_equal(cube.topics.reduce(vectors, 2, seed=0), a)  # the 0.1 name
-    c, other = reduce_with_stats(vectors, 2, seed=0, n_neighbors=5)
+    c, other = _reduce(vectors, seed=0, n_neighbors=5)
     assert not other.from_cache
     assert c.shape == (120, 2)
     for path in (cube_cache / "reductions").glob("*.vec"):
@@ -92,7 +97,7 @@ def test_reductions_are_cached_per_parameters(corpus, cube_cache):
         data[-8:] = b"\xff" * 8
         path.write_bytes(bytes(data))
     with pytest.warns(cube.CacheWarning, match="checksum"):
-        recomputed, stats = reduce_with_stats(vectors, 2, seed=0)
+        recomputed, stats = _reduce(vectors, seed=0)
     assert not stats.from_cache
     np.testing.assert_allclose(recomputed, a, atol=1e-4)  # recomputed, identically seeded
 
@@ -119,12 +124,12 @@ def test_maps_run_200_epochs_and_clustering_reductions_umaps_own(corpus, cube_ca
     assert default_epochs(4000, 2) == 200
     assert default_epochs(4000, 5) == 500 and default_epochs(15_000, 5) == 200
     vectors = cube.embed(corpus["text"].tolist()[:120])
-    a, _ = reduce_with_stats(vectors, 2, seed=0)
-    b, explicit = reduce_with_stats(vectors, 2, seed=0, n_epochs=200)
+    a, _ = _reduce(vectors, seed=0)
+    b, explicit = _reduce(vectors, seed=0, n_epochs=200)
     assert explicit.from_cache and np.array_equal(
         a, b
     )  # the same reduction: 200 is the map's default
-    c, other = reduce_with_stats(vectors, 2, seed=0, n_epochs=500)
+    c, other = _reduce(vectors, seed=0, n_epochs=500)
     assert not other.from_cache and not np.array_equal(a, c)
 
 
@@ -306,7 +311,7 @@ def test_fit_and_build_share_one_settings_object():
     settings = cube.topics.TopicSettings(seed=2, top_n_words=7, representation="ctfidf")
     topic_model = cube.topics.build(500, settings, min_topic_size=9)
     assert topic_model.top_n_words == 7 and topic_model.min_topic_size == 9
-    assert topic_model.umap_model.seed == 2
+    assert topic_model.umap_model.params.seed == 2
     with pytest.raises(cube.InputError, match="unknown representation"):
         cube.topics.TopicSettings(representation="lda")
 

@@ -5,11 +5,15 @@ Example:
     >>> vectors = cube.embed(cube.datasets.load("sotu", sample=500)["text"].tolist())
     >>> cube.reduce(vectors, 2, seed=0).shape
     (500, 2)
+    >>> made = cube.reductions.reduction(vectors, cube.reductions.UMAPParams(n_components=5))
+    >>> made.from_cache
+    False
 """
 
+from cube._public import rehome
 from cube.reductions._umap import (
     DEFAULT_NEIGHBORS,
-    ReductionStats,
+    Reduction,
     UMAPParams,
     default_epochs,
     embeddings_digest,
@@ -17,13 +21,13 @@ from cube.reductions._umap import (
     knn_graph,
     make_umap,
     reduce,
-    reduce_with_stats,
+    reduction,
     search_index,
 )
 
 __all__ = [
     "DEFAULT_NEIGHBORS",
-    "ReductionStats",
+    "Reduction",
     "UMAPParams",
     "default_epochs",
     "embeddings_digest",
@@ -31,6 +35,8 @@ __all__ = [
     "knn_graph",
     "make_umap",
     "reduce",
-    "reduce_with_stats",
+    "reduction",
     "search_index",
 ]
+
+rehome(globals(), __all__, __name__, reduce="cube")

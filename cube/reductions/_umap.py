@@ -12,10 +12,12 @@ import dataclasses
 import time
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from cube import _cache
+from cube._errors import InputError
 from cube._store import load_matrix, save_matrix
 
 DEFAULT_NEIGHBORS = 15
@@ -50,6 +52,10 @@ class UMAPParams:
         epochs = self.n_epochs or default_epochs(n_rows, self.n_components)
         return dataclasses.replace(self, n_epochs=int(epochs))
 
+    def for_map(self) -> UMAPParams:
+        """The same neighbourhood and seed in 2-D, with a map's epochs (the documents map)."""
+        return dataclasses.replace(self, n_components=2, n_epochs=None)
+
     def as_dict(self) -> dict:
         return {
             "n_epochs": self.n_epochs,
@@ -62,11 +68,17 @@ class UMAPParams:
 
 
 @dataclass(frozen=True)
-class ReductionStats:
-    """What one :func:`reduce_with_stats` call did."""
+class Reduction:
+    """A UMAP reduction and how it was made: what :func:`reduction` returns.
 
+    ``params`` has the epochs filled in; ``from_cache`` says whether UMAP ran (``seconds`` is
+    0 when it did not).
+    """
+
+    coordinates: np.ndarray
+    params: UMAPParams
     from_cache: bool
-    seconds: float  # spent running UMAP (0 when it came from the cache)
+    seconds: float
 
 
 def embeddings_digest(embeddings: np.ndarray) -> str:
@@ -228,27 +240,24 @@ def make_umap(params: UMAPParams, knn: tuple):
     )
 
 
-def reduce_with_stats(
-    embeddings: np.ndarray,
-    n_components: int = 2,
-    *,
-    n_neighbors: int = DEFAULT_NEIGHBORS,
-    min_dist: float = 0.0,
-    metric: str = "cosine",
-    seed: int = 0,
-    n_epochs: int | None = None,
-    y: np.ndarray | None = None,
-) -> tuple[np.ndarray, ReductionStats]:
-    """:func:`reduce`, also saying whether it came from the cache and how long UMAP took."""
-    params = UMAPParams(n_components, n_neighbors, min_dist, metric, seed, n_epochs)
-    params = params.resolved(len(embeddings))
+def reduction(
+    embeddings: np.ndarray, params: UMAPParams | None = None, *, y: np.ndarray | None = None
+) -> Reduction:
+    """A seeded UMAP reduction of ``embeddings`` and how it was made, from the cache when it can.
+
+    Example:
+        >>> made = reduction(vectors, UMAPParams(n_components=5, seed=0))
+        >>> made.coordinates.shape, made.from_cache
+        ((2000, 5), False)
+    """
+    params = (params or UMAPParams()).resolved(len(embeddings))
     digest = embeddings_digest(embeddings)
     key = reduction_key(digest, params, len(embeddings), y)
     path = _cache.reductions_dir() / f"{key}.vec"
     use_cache = _cache.enabled()
     cached = load_matrix(path) if use_cache else None
-    if cached is not None and cached.shape == (len(embeddings), n_components):
-        return cached, ReductionStats(from_cache=True, seconds=0.0)
+    if cached is not None and cached.shape == (len(embeddings), params.n_components):
+        return Reduction(cached, params, from_cache=True, seconds=0.0)
     started = time.perf_counter()
     knn = knn_graph(embeddings, params, digest)
     with warnings.catch_warnings():
@@ -260,35 +269,29 @@ def reduce_with_stats(
     if use_cache:
         with contextlib.suppress(OSError):  # an unwritable cache costs speed, not correctness
             save_matrix(path, reduced)
-    return reduced, ReductionStats(from_cache=False, seconds=seconds)
+    return Reduction(reduced, params, from_cache=False, seconds=seconds)
+
+
+_PARAM_NAMES = tuple(field.name for field in dataclasses.fields(UMAPParams))
 
 
 def reduce(
-    embeddings: np.ndarray,
-    n_components: int = 2,
-    *,
-    n_neighbors: int = DEFAULT_NEIGHBORS,
-    min_dist: float = 0.0,
-    metric: str = "cosine",
-    seed: int = 0,
-    n_epochs: int | None = None,
-    y: np.ndarray | None = None,
+    embeddings: np.ndarray, n_components: int = 2, *, y: np.ndarray | None = None, **params: Any
 ) -> np.ndarray:
     """A seeded UMAP reduction of ``embeddings``, from the cache when it was computed before.
+
+    ``params`` are :class:`UMAPParams` fields: ``n_neighbors`` (15), ``min_dist`` (0.0),
+    ``metric`` ("cosine"), ``seed`` (0), ``n_epochs`` (None: :func:`default_epochs`).
 
     Example:
         >>> coords = cube.reduce(vectors, 2, seed=0)   # for a documents map
         >>> coords.shape
         (2000, 2)
     """
-    reduced, _ = reduce_with_stats(
-        embeddings,
-        n_components,
-        n_neighbors=n_neighbors,
-        min_dist=min_dist,
-        metric=metric,
-        seed=seed,
-        n_epochs=n_epochs,
-        y=y,
-    )
-    return reduced
+    unknown = sorted(set(params) - set(_PARAM_NAMES))
+    if unknown:
+        raise InputError(
+            f"reduce() got unknown parameter(s) {', '.join(unknown)}; "
+            f"use {', '.join(name for name in _PARAM_NAMES if name != 'n_components')}"
+        )
+    return reduction(embeddings, UMAPParams(n_components=n_components, **params), y=y).coordinates

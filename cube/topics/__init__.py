@@ -17,6 +17,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from cube._public import rehome
+
 _LAZY = {
     "CachedUMAP": "cube.topics._components",
     "CubeEmbedder": "cube.topics._components",
@@ -38,6 +40,7 @@ _LAZY = {
     "evaluate": "cube.topics._quality",
     "lda": "cube.topics._quality",
     "stability": "cube.topics._quality",
+    "import_bertopic_lean": "cube.topics._lean",
     "load": "cube.topics._io",
     "save": "cube.topics._io",
     # Reductions come before topics (cube.reduce); kept here for code written against 0.1.
@@ -48,6 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cube.reductions import reduce
     from cube.topics._components import CachedUMAP, CubeEmbedder, TimedHDBSCAN
     from cube.topics._io import load, save
+    from cube.topics._lean import import_bertopic_lean
     from cube.topics._model import (
         MIN_DOCUMENTS,
         REPRESENTATIONS,
@@ -75,6 +79,8 @@ def __getattr__(name: str):
     if name not in _LAZY:
         raise AttributeError(f"module 'cube.topics' has no attribute {name!r}")
     value = getattr(importlib.import_module(_LAZY[name]), name)
+    if name != "reduce":
+        rehome({name: value}, [name], __name__)
     globals()[name] = value
     return value
 
@@ -99,6 +105,7 @@ __all__ = [
     "evaluate",
     "fit",
     "fit_transform",
+    "import_bertopic_lean",
     "lda",
     "load",
     "make_embedder",

@@ -16,14 +16,16 @@ from collections.abc import Sequence
 import numpy as np
 from bertopic.backend import BaseEmbedder
 from hdbscan import HDBSCAN
+from sklearn.base import BaseEstimator
 
 from cube import _config
+from cube._errors import InputError
 from cube.reductions import (
-    DEFAULT_NEIGHBORS,
+    Reduction,
     UMAPParams,
     knn_graph,
     make_umap,
-    reduce_with_stats,
+    reduction,
     search_index,
 )
 
@@ -55,42 +57,37 @@ class TimedHDBSCAN(HDBSCAN):
         return result
 
 
-class CachedUMAP:
+class CachedUMAP(BaseEstimator):
     """A UMAP stand-in for BERTopic whose ``fit_transform`` comes from the reduction cache.
 
-    ``transform`` on documents other than the fitted ones (``topic_model.transform(new_docs)``)
-    fits a real, identically seeded UMAP the first time it is needed. After ``fit``,
-    ``stats_`` says whether the reduction came from the cache.
+    Its one parameter is a :class:`cube.reductions.UMAPParams`. A reduction already computed
+    for the same embeddings can be handed in with :meth:`hand_over` (the main job does), so it
+    is neither recomputed nor read back from the cache. ``transform`` on documents other than
+    the fitted ones (``topic_model.transform(new_docs)``) fits a real, identically seeded UMAP
+    the first time it is needed. After ``fit``, ``reduction_`` says how the reduction was made
+    (``reduction_.from_cache``).
 
     Example:
-        >>> BERTopic(umap_model=CachedUMAP(n_components=5, seed=0))
+        >>> BERTopic(umap_model=CachedUMAP(UMAPParams(n_components=5, seed=0)))
     """
 
-    def __init__(
-        self,
-        n_components: int = 5,
-        n_neighbors: int = DEFAULT_NEIGHBORS,
-        min_dist: float = 0.0,
-        metric: str = "cosine",
-        seed: int = 0,
-        n_epochs: int | None = None,
-    ) -> None:
-        self.n_components = n_components
-        self.n_neighbors = n_neighbors
-        self.min_dist = min_dist
-        self.metric = metric
-        self.seed = seed
-        self.n_epochs = n_epochs
+    def __init__(self, params: UMAPParams | None = None) -> None:
+        self.params = params
 
-    def get_params(self, deep: bool = False) -> dict:
-        return {
-            "n_components": self.n_components,
-            "n_neighbors": self.n_neighbors,
-            "min_dist": self.min_dist,
-            "metric": self.metric,
-            "seed": self.seed,
-            "n_epochs": self.n_epochs,
-        }
+    @property
+    def umap_params(self) -> UMAPParams:
+        """The parameters in use (``UMAPParams(n_components=5)`` when none were given)."""
+        return self.params or UMAPParams(n_components=5)
+
+    def hand_over(self, embeddings: np.ndarray, reduction: Reduction) -> CachedUMAP:
+        """Use ``reduction`` when ``fit`` is given these ``embeddings`` (and no labels)."""
+        if reduction.params != self.umap_params.resolved(len(embeddings)):
+            raise InputError(
+                f"the reduction handed over was made with {reduction.params}, not with this "
+                f"model's {self.umap_params}; compute it with the model's params"
+            )
+        self._handed = (embeddings, reduction)
+        return self
 
     def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> CachedUMAP:
         self.fit_transform(X, y=y)
@@ -98,20 +95,30 @@ class CachedUMAP:
 
     def fit_transform(self, X: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
         y = None if y is None or all(v is None for v in np.ravel(y)) else np.asarray(y)
-        self._fit_X, self._fit_y = np.asarray(X), y
+        X = np.asarray(X)
+        self._fit_X, self._fit_y = X, y
         self._umap_model = None
-        self.embedding_, self.stats_ = reduce_with_stats(X, y=y, **self.get_params())
+        handed = getattr(self, "_handed", None)
+        if handed is not None and y is None and _same_array(X, handed[0]):
+            self.reduction_ = handed[1]
+        else:
+            self.reduction_ = reduction(X, self.umap_params, y=y)
+        self.embedding_ = self.reduction_.coordinates
         return self.embedding_
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X)
-        if X.shape == self._fit_X.shape and np.array_equal(X, self._fit_X):
+        if _same_array(X, self._fit_X):
             return self.embedding_
         if self._umap_model is None:
-            params = UMAPParams(**self.get_params()).resolved(len(self._fit_X))
+            params = self.reduction_.params
             indices, distances, index = knn_graph(self._fit_X, params)
             # The fit's own graph (so the map is the cached one), and an index for new points.
             index = index or search_index(self._fit_X, params)
             knn = (indices, distances, index)
             self._umap_model = make_umap(params, knn).fit(self._fit_X, y=self._fit_y)
         return np.asarray(self._umap_model.transform(X), dtype=np.float32)
+
+
+def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
+    return a is b or (a.shape == b.shape and np.array_equal(a, b))

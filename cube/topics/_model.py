@@ -11,7 +11,7 @@ import numpy as np
 
 from cube import _config
 from cube._errors import InputError
-from cube.reductions import DEFAULT_NEIGHBORS
+from cube.reductions import DEFAULT_NEIGHBORS, Reduction, UMAPParams
 
 if TYPE_CHECKING:  # pragma: no cover
     from bertopic import BERTopic
@@ -66,8 +66,8 @@ def check_corpus_size(n_documents: int, min_topic_size: int) -> None:
     if n_documents < needed:
         raise InputError(
             f"topic modeling needs at least {needed} documents with min_topic_size="
-            f"{min_topic_size}, and got {n_documents}; add documents (or a larger --sample)"
-            + (" or lower min_topic_size" if needed > MIN_DOCUMENTS else "")
+            f"{min_topic_size}, and got {n_documents}; add documents (or a larger sample=)"
+            + (" or lower min_topic_size=" if needed > MIN_DOCUMENTS else "")
         )
 
 
@@ -116,6 +116,12 @@ class TopicSettings:
                 f"use one of {', '.join(REPRESENTATIONS)}"
             )
 
+    def umap_params(self) -> UMAPParams:
+        """The 5-D reduction the topics are clustered in (its 2-D map: ``.for_map()``)."""
+        return UMAPParams(
+            n_components=5, n_neighbors=self.n_neighbors, seed=self.seed, n_epochs=self.n_epochs
+        )
+
     def representation_model(self):
         from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
 
@@ -151,12 +157,7 @@ def build(n_documents: int, settings: TopicSettings | None = None, **changes: An
     check_corpus_size(n_documents, min_topic_size)
     return BERTopic(
         embedding_model=CubeEmbedder(settings.model),
-        umap_model=CachedUMAP(
-            n_components=5,
-            n_neighbors=settings.n_neighbors,
-            seed=settings.seed,
-            n_epochs=settings.n_epochs,
-        ),
+        umap_model=CachedUMAP(settings.umap_params()),
         hdbscan_model=TimedHDBSCAN(
             min_cluster_size=min_topic_size,
             metric="euclidean",
@@ -219,12 +220,17 @@ def fit_transform(
     embeddings: np.ndarray,
     *,
     outlier_threshold: float | None = None,
+    reduction: Reduction | None = None,
 ) -> tuple[list[int], np.ndarray]:
     """``topic_model.fit_transform`` with clear errors for corpora that yield no topics.
 
     With ``outlier_threshold``, outliers close enough to a topic then join it
-    (:func:`reassign_outliers`). Returns each document's topic and HDBSCAN's probability.
+    (:func:`reassign_outliers`). ``reduction``: the embeddings' reduction, when the caller
+    has it already (made with ``topic_model.umap_model.umap_params``); it is used as is.
+    Returns each document's topic and HDBSCAN's probability.
     """
+    if reduction is not None:
+        topic_model.umap_model.hand_over(embeddings, reduction)
     try:
         topics, probabilities = topic_model.fit_transform(docs, embeddings=embeddings)
     except ValueError as exc:
@@ -237,7 +243,7 @@ def fit_transform(
     if len(set(topics) - {-1}) < 2:
         raise InputError(
             f"found fewer than 2 topics in {len(docs)} documents with min_topic_size="
-            f"{topic_model.min_topic_size}; lower min_topic_size or add documents"
+            f"{topic_model.min_topic_size}; lower min_topic_size= or add documents"
         )
     if outlier_threshold is not None and -1 in topics:
         topics = reassign_outliers(topic_model, docs, embeddings, threshold=outlier_threshold)
