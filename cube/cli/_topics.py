@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import Any
 
 from cube import _config
-from cube._errors import CubeError
+from cube._errors import InputError
+
+
+def parse_sample(value: str) -> int | None:
+    """``--sample``: a positive number of documents, or ``all`` (None)."""
+    if value.strip().lower() == "all":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise InputError(f"--sample takes a positive number of documents or 'all', not {value!r}")
+    return number
 
 
 def _cmd_topics(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from cube.pipeline import (
-        DEFAULT_SAMPLE,
-        JobSpec,
-        format_summary,
-        parse_formats,
-        parse_sample,
-        run,
-        skipped_note,
-    )
+    from cube.figures import parse_formats
+    from cube.pipeline import DEFAULT_SAMPLE, JobSpec, run
 
     if args.file is None and args.text_column != "text":
-        raise CubeError("--text-column needs a FILE; without one the bundled corpus is used")
+        raise InputError("--text-column needs a FILE; without one the bundled corpus is used")
     spec = JobSpec(
         out=Path(args.out),
         file=Path(args.file) if args.file else None,
@@ -49,13 +55,42 @@ def _cmd_topics(args: argparse.Namespace) -> int:
     return 0
 
 
+def format_summary(summary: dict[str, Any], out: Path) -> str:
+    """The run's last lines: topics, the quality headline, seconds per stage."""
+    from cube.pipeline import STAGES
+
+    seconds = summary["seconds"]
+    stages = ", ".join(f"{name} {seconds[name]:.1f}s" for name in STAGES)
+    quality = summary["quality"]
+    return (
+        f"{summary['topics']} topics in {summary['documents']} documents "
+        f"({summary['outliers']} in no topic) -> {out}\n"
+        f"quality: NPMI {quality['npmi']:+.3f}, diversity@10 {quality['diversity@10']:.2f}, "
+        f"{quality['outlier_share']:.0%} in no topic (per topic: quality.csv)\n"
+        f"time: {seconds['total']:.1f}s ({stages})"
+    )
+
+
+def skipped_note(summary: dict[str, Any]) -> str | None:
+    """One line on figures skipped for want of a browser, and how to get them; else None."""
+    skipped = summary.get("figures_skipped")
+    if not skipped:
+        return None
+    formats = "/".join(f.upper() for f in skipped["formats"])
+    reason = str(skipped["reason"]).split("; ")[0]
+    return (
+        f"cube: {formats} figures skipped ({reason}); HTML figures were written. To get them, "
+        "install Chromium or Chrome or set BROWSER_PATH; --formats html silences this"
+    )
+
+
 def _before_work(plan) -> None:
     """Once the input passed its checks: a first run's ONNX export starts in another process
     while this one imports BERTopic (without PyTorch and transformers)."""
-    from cube.embeddings import _onnx
-    from cube.topics._lean import import_bertopic_lean
+    from cube.embeddings import export_in_background
+    from cube.topics import import_bertopic_lean
 
-    if plan.backend == "onnx" and _onnx.export_in_background(
+    if plan.backend.name == "onnx" and export_in_background(
         plan.model.path, plan.model.fingerprint
     ):
         print("      preparing the model for ONNX Runtime, once per model and machine")

@@ -12,8 +12,10 @@ from __future__ import annotations
 import pandas as pd
 
 from cube._errors import InputError
-from cube.datasets._columns import class_values, parse_times, require_column, time_values
-from cube.datasets._tables import format_rows, load_table, read_table, validate_texts
+from cube._public import rehome
+from cube.datasets._checks import format_rows, require_column
+from cube.datasets._columns import class_values, parse_times, time_values
+from cube.datasets._tables import load_table, read_table, validate_texts
 
 NAMES = ("sotu",)
 
@@ -48,3 +50,5 @@ __all__ = [
     "time_values",
     "validate_texts",
 ]
+
+rehome(globals(), __all__, __name__)

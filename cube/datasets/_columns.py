@@ -12,34 +12,7 @@ from typing import Any
 import pandas as pd
 
 from cube._errors import InputError
-from cube.datasets._tables import format_rows
-
-
-def require_column(frame: pd.DataFrame, column: str, option: str, source: str) -> None:
-    """An error naming the table's columns when ``column`` (given with ``option``) is absent.
-
-    Names match exactly (spaces, case and non-ASCII letters included); a near miss is named in
-    the error. A name the header repeats is an error too: which column was meant is unclear.
-    """
-    from cube.datasets._tables import DUPLICATES_ATTR
-
-    if column in frame.attrs.get(DUPLICATES_ATTR, ()):
-        raise InputError(
-            f"{source}: the header names more than one column {column!r}; rename them so that "
-            f"{option} names one"
-        )
-    if column not in frame.columns:
-        wanted = " ".join(str(column).split()).casefold()
-        near = [c for c in frame.columns if " ".join(str(c).split()).casefold() == wanted]
-        if near:
-            raise InputError(
-                f"{source} has no column {column!r} for {option}; did you mean {str(near[0])!r}? "
-                "(names must match exactly, spaces and case included)"
-            )
-        columns = ", ".join(repr(str(c)) for c in frame.columns[:20])
-        raise InputError(
-            f"{source} has no column {column!r} for {option}; its columns are {columns}"
-        )
+from cube.datasets._checks import format_rows, require_column
 
 
 def _require_filled(values: pd.Series, source: str, what: str, fix: str = "") -> None:
@@ -101,7 +74,7 @@ def time_values(frame: pd.DataFrame, column: str, source: str) -> list[Any]:
         >>> time_values(pd.DataFrame({"year": [1790, 1791]}), "year", "speeches.csv")
         [1790, 1791]
     """
-    require_column(frame, column, "--time-column", source)
+    require_column(frame, column, "time_column=", source)
     _require_filled(frame[column], source, f"time column {column!r}")
     parsed, bad = parse_times(frame[column])
     if bad:
@@ -115,7 +88,7 @@ def time_values(frame: pd.DataFrame, column: str, source: str) -> list[Any]:
 
 def class_values(frame: pd.DataFrame, column: str, source: str) -> list[str]:
     """The class column as strings; empty values are an error."""
-    require_column(frame, column, "--class-column", source)
+    require_column(frame, column, "class_column=", source)
     _require_filled(
         frame[column], source, f"class column {column!r}", "; fill them, e.g. with 'unknown'"
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from cube._errors import InputError
+from cube.datasets._checks import DUPLICATES_ATTR, format_rows, require_column
 
 FORMATS = {
     ".csv": "csv",
@@ -27,9 +28,7 @@ FORMATS = {
     ".ndjson": "jsonl",
     ".txt": "txt",
 }
-_SHOWN_ROWS = 8
 DELIMITERS = (",", ";", "\t", "|")  # what a .csv may be separated by (its header decides)
-DUPLICATES_ATTR = "cube_duplicate_columns"  # frame.attrs: header names given more than once
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
@@ -44,11 +43,6 @@ def _format_of(path: Path) -> tuple[str, bool]:
     return FORMATS[ext], compressed
 
 
-def format_rows(rows: list[int]) -> str:
-    shown = ", ".join(str(r) for r in rows[:_SHOWN_ROWS])
-    return shown + (f" and {len(rows) - _SHOWN_ROWS} more" if len(rows) > _SHOWN_ROWS else "")
-
-
 def _decode(path: Path, raw: bytes, encoding: str | None, first_line: int) -> str:
     """Bytes to text; names the line of the first undecodable byte."""
     if encoding:
@@ -59,7 +53,7 @@ def _decode(path: Path, raw: bytes, encoding: str | None, first_line: int) -> st
         except UnicodeDecodeError as exc:
             line = raw.count(b"\n", 0, exc.start) + first_line
             raise InputError(
-                f"{path}: line {line} cannot be read as {encoding}; try another --encoding"
+                f"{path}: line {line} cannot be read as {encoding}; try another encoding="
             ) from exc
     if raw.startswith(_UTF16_BOMS):  # UTF-16 with its byte-order mark (Excel's "Unicode text")
         try:
@@ -74,7 +68,7 @@ def _decode(path: Path, raw: bytes, encoding: str | None, first_line: int) -> st
         line = raw.count(b"\n", 0, exc.start) + first_line
         raise InputError(
             f"{path}: line {line} is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
-            "pass its encoding, e.g. --encoding latin-1 (encoding='latin-1' in Python)"
+            "pass its encoding, e.g. encoding='latin-1'"
         ) from exc
 
 
@@ -203,7 +197,7 @@ def read_table(path: str | os.PathLike, *, encoding: str | None = None) -> pd.Da
         if utf16:
             raise InputError(
                 f"{path} looks like UTF-16 text without a byte-order mark; pass "
-                f"--encoding {utf16} (encoding='{utf16}' in Python), or save it as UTF-8"
+                f"encoding='{utf16}', or save it as UTF-8"
             )
         raise InputError(
             f"{path} looks like a binary file, not {kind.upper()} text; check that it is the "
@@ -221,9 +215,7 @@ def validate_texts(frame: pd.DataFrame, text_column: str, *, source: str = "the 
     """Raise :class:`InputError` unless ``frame[text_column]`` holds non-empty strings."""
     if frame.empty:
         raise InputError(f"{source} has a header but no rows; add one row per text")
-    from cube.datasets._columns import require_column
-
-    require_column(frame, text_column, "--text-column", source)
+    require_column(frame, text_column, "text_column=", source)
     values = frame[text_column].tolist()
     empty = [i + 1 for i, v in enumerate(values) if _missing(v) or _blank(v)]
     not_strings = [i + 1 for i, v in enumerate(values) if not (isinstance(v, str) or _missing(v))]

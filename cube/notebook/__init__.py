@@ -6,7 +6,7 @@ Example:
 """
 
 from cube.notebook._lab import launch as launch_lab
-from cube.notebook._lab import prepare_workdir
+from cube.notebook._lab import prepare_workdir, reset_notebook
 from cube.notebook._render import RenderFailure, kit_notebooks, kit_notebooks_dir, render
 from cube.notebook._setup import Environment, environment, sample_size, setup
 
@@ -19,6 +19,7 @@ __all__ = [
     "launch_lab",
     "prepare_workdir",
     "render",
+    "reset_notebook",
     "sample_size",
     "setup",
 ]

@@ -1,39 +1,28 @@
 """The main job, ``cube topics``: texts in; vectors, reductions, topics and figures out.
 
+:func:`prepare` makes every check and every decision (a frozen :class:`Plan`); :func:`run`
+prepares, then carries the plan out into a staging folder renamed into place at the end.
+
 Example:
     >>> from pathlib import Path
-    >>> from cube.pipeline import JobSpec, run
+    >>> from cube.pipeline import JobSpec, prepare, run
+    >>> plan = prepare(JobSpec(out=Path("sotu-topics"), sample=2000))
     >>> summary = run(JobSpec(out=Path("sotu-topics"), sample=2000))
 """
 
-from cube.pipeline._job import STAGES, format_summary, run, skipped_note
-from cube.pipeline._output import claim, sweep_stale
-from cube.pipeline._plan import (
-    DEFAULT_FORMATS,
-    DEFAULT_SAMPLE,
-    JobSpec,
-    Plan,
-    check_output_folder,
-    load_corpus,
-    parse_formats,
-    parse_sample,
-    prepare,
-)
+from cube._public import rehome
+from cube.pipeline._job import STAGES, run
+from cube.pipeline._plan import DEFAULT_SAMPLE, Columns, JobSpec, Plan, load_corpus, prepare
 
 __all__ = [
-    "DEFAULT_FORMATS",
     "DEFAULT_SAMPLE",
     "STAGES",
+    "Columns",
     "JobSpec",
     "Plan",
-    "check_output_folder",
-    "claim",
-    "format_summary",
     "load_corpus",
-    "parse_formats",
-    "parse_sample",
     "prepare",
     "run",
-    "skipped_note",
-    "sweep_stale",
 ]
+
+rehome(globals(), __all__, __name__)

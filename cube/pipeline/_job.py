@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cube import _cache, _config
+from cube import _cache
 from cube._cache import atomic_write
 from cube._errors import BrowserFailedError, BrowserNotFoundError, CubeError
 from cube._version import __version__
 from cube.pipeline._output import _atomic_rename_into, claim
-from cube.pipeline._plan import STATIC_FORMATS, JobSpec, Plan, classes_for_figures, prepare
+from cube.pipeline._plan import JobSpec, Plan, classes_for_figures, prepare
 
 STAGES = ("load", "embed", "reduce", "cluster", "represent", "evaluate", "figures", "export")
 
@@ -104,8 +104,6 @@ def run(
             staging = stack.enter_context(claim(plan.target, say))
             if before_work is not None:
                 before_work(plan)
-        backend = {"embedding_backend": spec.backend} if spec.backend else {}
-        stack.enter_context(_config.config_context(**backend))
         summary, table, figures = _work(plan, staging, timings, say)
         summary["seconds"]["total"] = round(time.perf_counter() - started, 2)
         atomic_write(staging / "summary.json", json.dumps(summary, indent=2))
@@ -148,19 +146,26 @@ def _start_browser_early() -> None:
     threading.Thread(target=start, name="cube-browser-start", daemon=True).start()
 
 
-def _export_figures(plan: Plan, figures: dict[str, Any], folder: Path) -> None:
-    from cube.figures import export
+def _export_figures(
+    plan: Plan, figures: dict[str, Any], folder: Path
+) -> tuple[tuple[str, ...], dict[str, Any] | None]:
+    """Write the figures in the plan's formats; returns the formats written and what was skipped.
+
+    A browser that passed the probe but fails while drawing means HTML only when the formats
+    were the default (as without a browser), and an error when they were asked for.
+    """
+    from cube.figures import STATIC_FORMATS, export
 
     try:
         export(figures, folder, formats=plan.formats, include_plotlyjs="directory")
     except (BrowserNotFoundError, BrowserFailedError) as exc:
         static = [f for f in plan.formats if f in STATIC_FORMATS]
-        if plan.spec.formats is not None or not static:
+        if not plan.images_may_fall_back or not static:
             raise
-        # The probe passed but the browser failed while drawing: HTML only, as without one.
-        plan.formats = tuple(f for f in plan.formats if f not in STATIC_FORMATS)
-        plan.figures_skipped = {"formats": static, "reason": str(exc)}
-        export(figures, folder, formats=plan.formats, include_plotlyjs="directory")
+        formats = tuple(f for f in plan.formats if f not in STATIC_FORMATS)
+        export(figures, folder, formats=formats, include_plotlyjs="directory")
+        return formats, {"formats": static, "reason": str(exc)}
+    return plan.formats, plan.figures_skipped
 
 
 def _work(
@@ -168,33 +173,34 @@ def _work(
 ) -> tuple[dict, pd.DataFrame, dict]:
     """The long work: embed, reduce, fit, draw, write into ``staging``.
 
-    Returns the summary, the topic table and the figures (for the report).
+    Data flows one way: the vectors and both reductions are computed once and handed along
+    in memory to the topic fit and the figures. Returns the summary, the topic table and the
+    figures (for the report).
     """
     from cube.embeddings import embed_with_stats
-    from cube.figures import standard_figures
-    from cube.reductions import reduce_with_stats
-    from cube.topics import TopicSettings, build, evaluate, fit_transform
+    from cube.figures import STATIC_FORMATS, standard_figures
+    from cube.reductions import reduction
+    from cube.topics import build, evaluate, fit_transform
     from cube.topics import save as save_model
 
-    spec, docs, frame = plan.spec, plan.docs, plan.frame
+    spec, docs, frame, settings = plan.spec, plan.docs, plan.frame, plan.settings
     with timings.stage("embed", say):
-        embeddings, embed_stats = embed_with_stats(docs, spec.model)
+        embeddings, embed_stats = embed_with_stats(docs, plan.model, backend=plan.backend)
     if embed_stats.encoded and any(f in STATIC_FORMATS for f in plan.formats):
         _start_browser_early()  # a long run: the browser starts while UMAP uses one core
-    settings = TopicSettings(model=spec.model, min_topic_size=plan.min_topic_size, seed=spec.seed)
-    topic_model = build(len(docs), settings)
     with timings.stage("reduce", say):
-        # Both reductions land in the cache; fit_transform and the documents map read them.
-        umap_params = topic_model.umap_model.get_params()
-        reductions = [
-            reduce_with_stats(embeddings, **dict(umap_params, n_components=n))[1]
-            for n in (umap_params["n_components"], 2)
-        ]
-        reductions_computed = sum(not r.from_cache for r in reductions)
+        clustered_in = reduction(embeddings, settings.umap_params())
+        mapped_in = reduction(embeddings, settings.umap_params().for_map())
+        reductions_computed = sum(not r.from_cache for r in (clustered_in, mapped_in))
+    topic_model = build(len(docs), settings)
     fit_started = time.perf_counter()
     say(f"[4/{len(STAGES)}] cluster and [5/{len(STAGES)}] represent")
     topics, probabilities = fit_transform(
-        topic_model, docs, embeddings, outlier_threshold=settings.outlier_threshold
+        topic_model,
+        docs,
+        embeddings,
+        outlier_threshold=settings.outlier_threshold,
+        reduction=clustered_in,
     )
     clustered = np.asarray(topic_model.hdbscan_model.labels_) != -1
     fit_seconds = time.perf_counter() - fit_started
@@ -210,9 +216,10 @@ def _work(
             topic_model,
             docs,
             embeddings,
+            coordinates=mapped_in.coordinates,
             timestamps=plan.timestamps,
             classes=classes_for_figures(plan.classes) if plan.classes is not None else None,
-            class_name=spec.class_column or "class",
+            class_name=plan.columns.classes or "class",
         )
     with timings.stage("export", say):
         try:
@@ -234,19 +241,19 @@ def _work(
                     "probability": [round(float(p), 4) for p in probabilities],
                 }
             )
-            for column in (spec.time_column, spec.class_column):
+            for column in (plan.columns.time, plan.columns.classes):
                 if column:
                     documents[column] = frame[column].tolist()
             documents["text"] = docs
             documents.to_csv(staging / "documents.csv", index=False)
-            _export_figures(plan, figures, staging / "figures")
+            formats, figures_skipped = _export_figures(plan, figures, staging / "figures")
             save_model(topic_model, staging / "model")
         except OSError as exc:
             if exc.errno not in _WRITE_ERRNOS:
                 raise
             raise CubeError(
                 f"cannot write the results for {spec.out} ({exc.strerror}); free some space "
-                "or choose another --out"
+                "or choose another out="
             ) from exc
     summary = {
         "cube_version": __version__,
@@ -255,19 +262,7 @@ def _work(
         "topics": n_topics,
         "outliers": int(sum(1 for t in topics if t == -1)),
         "quality": _quality_summary(quality),
-        "parameters": {
-            "model": spec.model,
-            "embedding_backend": embed_stats.backend,
-            "sample": spec.sample if spec.sample is not None else "all",
-            "seed": spec.seed,
-            "min_topic_size": plan.min_topic_size,
-            "representation": settings.representation,
-            "outlier_threshold": settings.outlier_threshold,
-            "text_column": spec.text_column,
-            "time_column": spec.time_column,
-            "class_column": spec.class_column,
-            "formats": list(plan.formats),
-        },
+        "parameters": plan.decisions(),
         "cache": {
             "embedded": embed_stats.encoded,
             "embeddings_from_cache": embed_stats.cached,
@@ -275,7 +270,8 @@ def _work(
         },
         "seconds": {name: round(timings.seconds.get(name, 0.0), 2) for name in STAGES},
         "figures": sorted(figures),
-        "figures_skipped": plan.figures_skipped,
+        "formats_written": list(formats),
+        "figures_skipped": figures_skipped,
         "environment": {
             "python": platform.python_version(),
             "platform": platform.platform(),
@@ -283,29 +279,3 @@ def _work(
         },
     }
     return summary, table, figures
-
-
-def format_summary(summary: dict[str, Any], out: Path) -> str:
-    seconds = summary["seconds"]
-    stages = ", ".join(f"{name} {seconds[name]:.1f}s" for name in STAGES)
-    quality = summary["quality"]
-    return (
-        f"{summary['topics']} topics in {summary['documents']} documents "
-        f"({summary['outliers']} in no topic) -> {out}\n"
-        f"quality: NPMI {quality['npmi']:+.3f}, diversity@10 {quality['diversity@10']:.2f}, "
-        f"{quality['outlier_share']:.0%} in no topic (per topic: quality.csv)\n"
-        f"time: {seconds['total']:.1f}s ({stages})"
-    )
-
-
-def skipped_note(summary: dict[str, Any]) -> str | None:
-    """One line on figures skipped for want of a browser, and how to get them; else None."""
-    skipped = summary.get("figures_skipped")
-    if not skipped:
-        return None
-    formats = "/".join(f.upper() for f in skipped["formats"])
-    reason = str(skipped["reason"]).split("; ")[0]
-    return (
-        f"cube: {formats} figures skipped ({reason}); HTML figures were written. To get them, "
-        "install Chromium or Chrome or set BROWSER_PATH; --formats html silences this"
-    )

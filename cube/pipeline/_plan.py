@@ -22,7 +22,8 @@ from cube._cache import atomic_write
 from cube._errors import BrowserFailedError, BrowserNotFoundError, CubeError, InputError
 
 if TYPE_CHECKING:
-    from cube.embeddings import ResolvedModel
+    from cube.embeddings import BackendChoice, ResolvedModel
+    from cube.topics import TopicSettings
 
 DEFAULT_SAMPLE = 4000  # a cold run of the bundled corpus takes about a minute on 2 cores
 
@@ -31,15 +32,6 @@ DEFAULT_TIME_COLUMN = "year"
 
 
 DEFAULT_CLASS_COLUMN = "party"
-
-
-DEFAULT_FORMATS = ("png", "html")  # without a working browser: html only, and a note
-
-
-FIGURE_FORMATS = ("png", "svg", "pdf", "jpeg", "webp", "html", "json")
-
-
-STATIC_FORMATS = ("png", "svg", "pdf", "jpeg", "webp")  # these need a browser
 
 
 BROWSER_PROBE_SECONDS = 15.0
@@ -54,7 +46,7 @@ MAX_CLASSES_SHOWN = 30  # the per-class figure shows the most frequent classes, 
 OTHER_CLASSES = "(other classes)"
 
 
-# What --out needs free: plotly.js and the model (~10 MB), plus the texts about three times
+# What the output folder needs free: plotly.js and the model (~10 MB), plus the texts about three times
 # over (documents.csv, the documents map's hover texts, representative documents).
 OUTPUT_SPACE_BASE = 16 * 2**20
 
@@ -62,15 +54,19 @@ OUTPUT_SPACE_BASE = 16 * 2**20
 CACHE_SPACE_PER_DOCUMENT = 4096  # a vector of up to 1024 floats, its key, two reductions
 
 
-@dataclass
+@dataclass(frozen=True)
 class JobSpec:
-    """What ``cube topics`` was asked to do."""
+    """What ``cube topics`` was asked to do: the caller's words, never changed afterwards.
+
+    Example:
+        >>> JobSpec(out=Path("reviews-topics"), file=Path("reviews.csv"), text_column="review")
+    """
 
     out: Path
     file: Path | None = None
     text_column: str = "text"
-    time_column: str | None = None
-    class_column: str | None = None
+    time_column: str | None = None  # None: "year" for the bundled corpus, else no time figure
+    class_column: str | None = None  # None: "party" for the bundled corpus, else no class figure
     sample: int | None = DEFAULT_SAMPLE  # None: every document
     seed: int = 0
     min_topic_size: int | None = None
@@ -83,51 +79,63 @@ class JobSpec:
     backend: str | None = None  # embedding backend; None: the embedding_backend setting
 
 
-@dataclass
+@dataclass(frozen=True)
+class Columns:
+    """The columns a run reads, as found in the input (TXT files have one, ``text``)."""
+
+    text: str
+    time: str | None
+    classes: str | None
+
+
+@dataclass(frozen=True)
 class Plan:
-    """What the checks found: everything the long work needs, nothing left to fail on input."""
+    """Every decision of the run, made once by :func:`prepare`; the stages only read it.
+
+    Nothing is left to fail on input, and nothing here changes after the checks: what the
+    export then does (e.g. HTML only, when the browser dies mid-run) is reported beside it.
+    """
 
     spec: JobSpec
-    target: Path  # --out with symlinks resolved: where the results go
+    target: Path  # spec.out with symlinks resolved: where the results go
     frame: pd.DataFrame
     source: str
+    columns: Columns
     docs: list[str]
     timestamps: list[Any] | None
     classes: list[str] | None
-    min_topic_size: int
+    settings: TopicSettings  # the topic model: min_topic_size, seed, model, representation
     formats: tuple[str, ...]
-    figures_skipped: dict[str, Any] | None
+    figures_skipped: dict[str, Any] | None  # static formats left out because no browser starts
+    # Whether a browser that passed the probe but fails while drawing means HTML only (the
+    # default formats) or an error (formats asked for explicitly).
+    images_may_fall_back: bool
     model: ResolvedModel  # where spec.model was found
-    backend: str  # the embedding backend it runs on: "onnx" or "torch"
+    backend: BackendChoice  # the embedding backend, "onnx" or "torch", and why
 
+    @property
+    def min_topic_size(self) -> int:
+        return int(self.settings.min_topic_size or 0)
 
-def parse_sample(value: str) -> int | None:
-    """``--sample``: a positive number of documents, or ``all``."""
-    if value.strip().lower() == "all":
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise InputError(f"--sample takes a positive number of documents or 'all', not {value!r}")
-    return number
-
-
-def parse_formats(value: str) -> tuple[str, ...]:
-    """``--formats``: comma-separated figure formats, e.g. ``png,html`` (``jpg`` is ``jpeg``)."""
-    formats: list[str] = []
-    for item in value.split(","):
-        name = item.strip().lower().lstrip(".")
-        name = {"jpg": "jpeg"}.get(name, name)
-        if name not in FIGURE_FORMATS:
-            raise InputError(
-                f"--formats: unknown figure format {item.strip()!r}; use a comma-separated "
-                f"list of {', '.join(FIGURE_FORMATS)}"
-            )
-        if name not in formats:
-            formats.append(name)
-    return tuple(formats)
+    def decisions(self) -> dict[str, Any]:
+        """What the plan decided, as plain values for summary.json."""
+        return {
+            "model": self.spec.model,
+            "model_path": str(self.model.path),
+            "model_fingerprint": self.model.fingerprint,
+            "embedding_backend": self.backend.name,
+            "embedding_backend_reason": self.backend.reason,
+            "sample": self.spec.sample if self.spec.sample is not None else "all",
+            "seed": self.settings.seed,
+            "min_topic_size": self.min_topic_size,
+            "representation": self.settings.representation,
+            "outlier_threshold": self.settings.outlier_threshold,
+            "umap": self.settings.umap_params().as_dict(),
+            "text_column": self.columns.text,
+            "time_column": self.columns.time,
+            "class_column": self.columns.classes,
+            "formats": list(self.formats),
+        }
 
 
 def _human(size: float) -> str:
@@ -141,21 +149,23 @@ def _is_within(path: Path, folder: Path) -> bool:
 def check_output_folder(
     out: Path, force: bool, *, keep: tuple[tuple[str, Path], ...] = (), needed: int = 0
 ) -> Path:
-    """Check ``--out``; returns where the results go (``out`` with symlinks resolved).
+    """Check ``out``; returns where the results go (``out`` with symlinks resolved).
 
     A symlink to a folder (or a dangling one) is followed: the results replace its target and
-    the link stays. ``keep`` names what ``--force`` must never delete (the input, the cache).
+    the link stays. ``keep`` names what ``force`` must never delete (the input, the cache).
     """
     target = out.resolve()
     if target.exists() and not target.is_dir():
-        raise InputError(f"{out} is a file; choose a folder name for --out")
+        raise InputError(f"{out} is a file; choose a folder name for out=")
     if target.is_dir() and any(target.iterdir()):
         if not force:
-            raise InputError(f"{out} already exists and is not empty; pass --force to replace it")
+            raise InputError(
+                f"{out} already exists and is not empty; pass force=True to replace it"
+            )
         for what, path in keep:
             if _is_within(path.resolve(), target):
                 raise InputError(
-                    f"--force would delete {out}, which holds {what} ({path}); choose another --out"
+                    f"force=True would delete {out}, which holds {what} ({path}); choose another out="
                 )
     parent = target.parent
     if not parent.is_dir():
@@ -166,7 +176,7 @@ def check_output_folder(
     if needed and free < needed:
         raise InputError(
             f"cannot write {out}: {parent} has {_human(free)} free and this run needs about "
-            f"{_human(needed)}; free some space or choose another --out"
+            f"{_human(needed)}; free some space or choose another out="
         )
     return target
 
@@ -230,6 +240,8 @@ def check_figure_formats(
     formats: tuple[str, ...] | None,
 ) -> tuple[tuple[str, ...], dict[str, Any] | None]:
     """The formats to write and what was skipped: static images need a browser that starts."""
+    from cube.figures import DEFAULT_FORMATS, STATIC_FORMATS
+
     wanted = formats or DEFAULT_FORMATS
     static = [f for f in wanted if f in STATIC_FORMATS]
     if not static:
@@ -238,34 +250,42 @@ def check_figure_formats(
         _probe_browser()
     except (BrowserNotFoundError, BrowserFailedError) as exc:
         if formats is not None:
-            hint = "" if "--formats" in str(exc) else "; or pass --formats html"
-            raise InputError(f"--formats {','.join(static)} needs a browser: {exc}{hint}") from exc
+            hint = "" if "formats=" in str(exc) else "; or pass formats='html'"
+            raise InputError(f"formats={','.join(static)!r} needs a browser: {exc}{hint}") from exc
         return tuple(f for f in wanted if f not in static), {"formats": static, "reason": str(exc)}
     return tuple(wanted), None
 
 
-def load_corpus(spec: JobSpec) -> tuple[pd.DataFrame, str]:
-    """The documents (sampled) and a name for where they came from."""
+def load_corpus(spec: JobSpec) -> tuple[pd.DataFrame, str, Columns]:
+    """The documents (sampled), a name for where they came from, and the columns to read.
+
+    Example:
+        >>> frame, source, columns = load_corpus(JobSpec(out=Path("out"), sample=500))
+        >>> columns
+        Columns(text='text', time='year', classes='party')
+    """
     from cube import datasets
 
     if spec.file is None:
         frame, source = datasets.load("sotu"), "the bundled State of the Union corpus"
-        spec.time_column = spec.time_column or DEFAULT_TIME_COLUMN
-        spec.class_column = spec.class_column or DEFAULT_CLASS_COLUMN
+        columns = Columns(
+            text="text",
+            time=spec.time_column or DEFAULT_TIME_COLUMN,
+            classes=spec.class_column or DEFAULT_CLASS_COLUMN,
+        )
     else:
         frame = datasets.load_table(spec.file, spec.text_column, encoding=spec.encoding)
         source = str(spec.file)
-        if "text" in frame.columns and spec.text_column not in frame.columns:
-            spec.text_column = "text"  # TXT files
-    for column, option in (
-        (spec.time_column, "--time-column"),
-        (spec.class_column, "--class-column"),
-    ):
+        text = spec.text_column
+        if "text" in frame.columns and text not in frame.columns:
+            text = "text"  # TXT files
+        columns = Columns(text=text, time=spec.time_column, classes=spec.class_column)
+    for column, parameter in ((columns.time, "time_column="), (columns.classes, "class_column=")):
         if column:
-            datasets.require_column(frame, column, option, source)
+            datasets.require_column(frame, column, parameter, source)
     if spec.sample is not None and spec.sample < len(frame):
         frame = frame.sample(n=spec.sample, random_state=spec.seed).sort_index()
-    return frame.reset_index(drop=True), source
+    return frame.reset_index(drop=True), source, columns
 
 
 def classes_for_figures(classes: list[str]) -> list[str]:
@@ -278,27 +298,38 @@ def classes_for_figures(classes: list[str]) -> list[str]:
 
 
 def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
-    """Every check of the run, cheap ones first; nothing is embedded or written to --out."""
+    """Every check of the run, cheap ones first, and every decision; nothing is embedded
+    or written to ``spec.out``.
+
+    Example:
+        >>> plan = prepare(JobSpec(out=Path("sotu-topics")))
+        >>> plan.backend.name, plan.min_topic_size
+        ('onnx', 27)
+    """
     from cube import datasets
     from cube.embeddings import choose_backend, resolve_model
-    from cube.topics import check_corpus_size, default_min_topic_size
+    from cube.topics import TopicSettings, check_corpus_size, default_min_topic_size
 
     keep = (("the input file", spec.file),) if spec.file is not None else ()
     if _cache.enabled():
         keep += (("the cache", _cache.root()),)
     target = check_output_folder(spec.out, spec.force, keep=keep)
-    frame, source = load_corpus(spec)
-    docs = frame[spec.text_column].tolist()
-    timestamps = datasets.time_values(frame, spec.time_column, source) if spec.time_column else None
-    classes = datasets.class_values(frame, spec.class_column, source) if spec.class_column else None
-    min_topic_size = spec.min_topic_size or default_min_topic_size(len(docs))
-    check_corpus_size(len(docs), min_topic_size)
-    check_texts(docs, spec.text_column, source)
+    frame, source, columns = load_corpus(spec)
+    docs = frame[columns.text].tolist()
+    timestamps = datasets.time_values(frame, columns.time, source) if columns.time else None
+    classes = datasets.class_values(frame, columns.classes, source) if columns.classes else None
+    settings = TopicSettings(
+        model=spec.model,
+        min_topic_size=spec.min_topic_size or default_min_topic_size(len(docs)),
+        seed=spec.seed,
+    )
+    check_corpus_size(len(docs), settings.min_topic_size)
+    check_texts(docs, columns.text, source)
     text_bytes = sum(len(doc.encode("utf-8", "surrogatepass")) for doc in docs)
     check_output_folder(spec.out, spec.force, keep=keep, needed=OUTPUT_SPACE_BASE + 3 * text_bytes)
     check_cache_folder(len(docs))
     model = resolve_model(spec.model)
-    backend, _ = choose_backend(spec.backend, model)  # 'onnx' where it cannot run: now
+    backend = choose_backend(spec.backend, model)  # 'onnx' where it cannot run: now
     formats, skipped = check_figure_formats(spec.formats)
     say(f"      {len(docs)} documents from {source}")
     return Plan(
@@ -306,12 +337,14 @@ def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
         target=target,
         frame=frame,
         source=source,
+        columns=columns,
         docs=docs,
         timestamps=timestamps,
         classes=classes,
-        min_topic_size=min_topic_size,
+        settings=settings,
         formats=formats,
         figures_skipped=skipped,
+        images_may_fall_back=spec.formats is None,
         model=model,
         backend=backend,
     )
