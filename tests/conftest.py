@@ -72,19 +72,17 @@ def pytest_terminal_summary(terminalreporter):
 
 
 class FakeEncoder:
-    """A stand-in for a SentenceTransformer: deterministic vectors from each text's bytes.
+    """A :class:`cube.embeddings.TextEncoder` for tests of the cache logic: fast, deterministic.
 
-    Fast enough for tests of the cache logic; it records what it was asked to encode.
+    Its vectors come from each text's bytes; it records what it was asked to encode.
     """
 
     dim = 8
 
     def __init__(self) -> None:
-        self.max_seq_length = 128
-        self._cube_default_max_seq_length = 128
         self.encoded: list[str] = []
 
-    def encode(self, texts, *, normalize_embeddings=False, truncate_dim=None, **_):
+    def encode(self, texts: list[str]):
         import hashlib
 
         import numpy as np
@@ -94,22 +92,26 @@ class FakeEncoder:
             np.frombuffer(hashlib.sha256(t.encode()).digest()[: self.dim * 4], "<u4") / 2**32
             for t in texts
         ]
-        out = np.asarray(rows, np.float32)
-        if normalize_embeddings:
-            out /= np.linalg.norm(out, axis=1, keepdims=True)
-        return out[:, :truncate_dim] if truncate_dim else out
+        return np.asarray(rows, np.float32).reshape(len(texts), self.dim)
 
 
 @pytest.fixture
-def fake_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """``(model_dir, encoder)``: a model folder whose 'model' is a :class:`FakeEncoder`."""
-    from cube.embeddings import _embed
-
+def fake_encoder(tmp_path: Path):
+    """``(model_dir, encoder)``: a model folder, and a :class:`FakeEncoder` to pass as
+    ``cube.embed(texts, model_dir, encoder=encoder)`` (vectors cached under that folder)."""
     model_dir = tmp_path / "fake-model"
     model_dir.mkdir()
     (model_dir / "modules.json").write_text("[]")
     (model_dir / "weights.safetensors").write_bytes(b"fake weights")
-    encoder = FakeEncoder()
-    monkeypatch.setattr(_embed, "load_model", lambda *args, **kwargs: encoder)
-    monkeypatch.setenv("CUBE_EMBEDDING_BACKEND", "torch")  # the fake stands in for PyTorch
-    return model_dir, encoder
+    return model_dir, FakeEncoder()
+
+
+_NOT_FAST = ("slow", "model", "browser")
+
+
+def pytest_collection_modifyitems(items):
+    """The fast tier (``pytest -m fast``): tests that load no model, start no browser and run
+    no pipeline or notebook. Everything else is marked slow, model or browser where it is."""
+    for item in items:
+        if not any(item.get_closest_marker(name) for name in _NOT_FAST):
+            item.add_marker(pytest.mark.fast)

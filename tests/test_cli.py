@@ -24,6 +24,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.slow
 def test_import_cube_and_help_stay_light():
     code = (
         "import sys, cube, cube.embeddings, cube.datasets, cube.figures\n"
@@ -37,6 +38,7 @@ def test_import_cube_and_help_stay_light():
     assert out.strip().splitlines()[-1] == "[]"
 
 
+@pytest.mark.model
 def test_embed_csv_then_cache_info_and_clear(capsys, tmp_path, passages):
     table = tmp_path / "speeches.csv"
     pd.DataFrame({"id": range(30), "body": passages[:30]}).to_csv(table, index=False)
@@ -49,7 +51,7 @@ def test_embed_csv_then_cache_info_and_clear(capsys, tmp_path, passages):
     code, out, _ = run(capsys, "cache", "info")
     assert code == 0
     assert "30 vectors" in out and "all-MiniLM-L6-v2" in out
-    exports = "1, " if _onnx.int8_products_safe() is None else "none"  # auto: onnx or torch
+    exports = "1, " if _onnx.int8_unsafe_reason() is None else "none"  # auto: onnx or torch
     assert f"ONNX model exports: {exports}" in out and "figure images: none" in out
 
     code, _, err = run(capsys, "cache", "clear", "--model", "other-model")
@@ -62,6 +64,7 @@ def test_embed_csv_then_cache_info_and_clear(capsys, tmp_path, passages):
     assert code == 0 and "cleared" in out
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("fmt", ["jsonl", "txt", "parquet", "tsv", "csv.gz"])
 def test_embed_reads_every_format(capsys, tmp_path, passages, fmt):
     texts = passages[:4]
@@ -82,6 +85,7 @@ def test_embed_reads_every_format(capsys, tmp_path, passages, fmt):
     assert "4 texts" in out
 
 
+@pytest.mark.model
 def test_embed_with_an_explicit_encoding(capsys, tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes("text\nCafé au lait\nNaïve art\n".encode("latin-1"))
@@ -167,6 +171,7 @@ def test_unwritable_cache_dir(capsys, tmp_path, monkeypatch):
     assert "cannot write to the cache" in err and "CUBE_CACHE_DIR" in err
 
 
+@pytest.mark.slow
 def test_errors_reach_the_shell_without_a_traceback(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "cube", "embed", str(tmp_path / "missing.csv")],
@@ -182,6 +187,7 @@ def test_errors_reach_the_shell_without_a_traceback(tmp_path):
     assert usage.returncode == 2 and "invalid choice" in usage.stderr
 
 
+@pytest.mark.browser
 def test_doctor_reports_each_check(capsys, monkeypatch):
     monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chrome")
     code, out, _ = run(capsys, "doctor")
@@ -198,7 +204,7 @@ def test_doctor_reports_each_check(capsys, monkeypatch):
     ]
     assert code == 1
     assert "FAIL  Chrome for figure export: BROWSER_PATH='/nonexistent/chrome'" in out
-    if _onnx.int8_products_safe() is None:
+    if _onnx.int8_unsafe_reason() is None:
         assert "OK    embedding backend: onnx (int8 on CPU, onnxruntime " in out
     else:
         assert "OK    embedding backend: torch (this CPU has no VNNI instructions" in out

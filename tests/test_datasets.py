@@ -48,6 +48,7 @@ def test_sentence_splitting():
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not SHARED.is_file(), reason="../shared is not beside this checkout")
 def test_rebuilding_from_the_speeches_gives_the_same_table(tmp_path):
     rebuilt = _sotu.build(SHARED, tmp_path / "passages.parquet")

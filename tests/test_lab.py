@@ -162,6 +162,7 @@ def test_learners_get_no_solutions_and_the_solutions_sit_beside(kit):
     assert json.loads((root / "04-d.ipynb").read_text()) == learner  # the learner's version
 
 
+@pytest.mark.slow
 def test_handouts_hold_no_solution_and_the_instructors_version_runs_them(tmp_path):
     from cube.notebook import render
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # fresh interpreters importing BERTopic
+
 CHECK = """
 import sys
 from cube.topics._lean import import_bertopic_lean
@@ -15,6 +19,7 @@ from bertopic import BERTopic
 from bertopic.representation import KeyBERTInspired, TextGeneration
 assert type(TextGeneration).__name__ == "NotInstalled"  # BERTopic's own placeholder
 import torch  # still importable afterwards (the ONNX export of a first run needs it)
+
 assert not import_bertopic_lean()  # once only
 print("ok")
 """

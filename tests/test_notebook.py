@@ -85,6 +85,7 @@ def figure_notebook(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_rendered_html_keeps_every_figure_offline(figure_notebook, tmp_path, capfd):
     out = tmp_path / "site"
     code = main(
@@ -180,6 +181,7 @@ def test_render_help_ends_with_examples(capsys):
     assert tail.count("  cube render ") == 4
 
 
+@pytest.mark.slow
 def test_a_failing_cell_is_named(tmp_path, capsys):
     path = tmp_path / "broken.ipynb"
     write_notebook(path, ["x = 1", "1 / 0", "print('never')"])
@@ -198,6 +200,7 @@ def test_render_rejects_what_is_not_a_notebook(tmp_path, capsys):
     assert code == 2
 
 
+@pytest.mark.browser  # the PNG copy is drawn by Chromium
 def test_setup_bundles_interactive_html_and_png():
     import plotly.express as px
     import plotly.io as pio
