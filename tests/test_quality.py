@@ -69,6 +69,20 @@ def test_npmi_by_hand(toy):
     assert quality.loc["overall", "npmi"] == pytest.approx(headline)
 
 
+def test_windowed_npmi_of_texts_shorter_than_a_window_is_counted_per_text(toy):
+    """Every toy text is shorter than 10 tokens: one window each, so c_npmi counts as npmi
+    does, except that a pair never seen together gets gensim's epsilon instead of -1."""
+    quality = evaluate(toy, DOCS)
+    assert quality.loc[0, "c_npmi"] == pytest.approx(quality.loc[0, "npmi"], abs=1e-9)
+    never = math.log(1e-12 / ((2 / 8) * (3 / 8))) / -math.log(1e-12)  # dog (2), apple (3)
+    never_cat = never  # cat is in 2 texts too
+    dog_cat = math.log((1 / 8) / ((2 / 8) * (2 / 8))) / -math.log(1 / 8)
+    expected = (dog_cat + never + never_cat) / 3
+    assert quality.loc[1, "c_npmi"] == pytest.approx(expected, abs=1e-9)
+    assert quality.loc[3, "c_npmi"] == -1.0  # zebra is in no text
+    assert math.isnan(quality.loc[2, "c_npmi"])
+
+
 def test_frame_layout_and_overall_row(toy):
     quality = evaluate(toy, DOCS)
     assert list(quality.index) == [-1, 0, 1, 2, 3, "overall"]
@@ -79,6 +93,7 @@ def test_frame_layout_and_overall_row(toy):
         "n_words",
         "words",
         "npmi",
+        "c_npmi",
         "diversity@10",
         "diversity@25",
         "outlier_share",

@@ -65,7 +65,8 @@ def format_summary(summary: dict[str, Any], out: Path) -> str:
     return (
         f"{summary['topics']} topics in {summary['documents']} documents "
         f"({summary['outliers']} in no topic) -> {out}\n"
-        f"quality: NPMI {quality['npmi']:+.3f}, diversity@10 {quality['diversity@10']:.2f}, "
+        f"quality: NPMI {quality['npmi']:+.3f} over passages, {quality['c_npmi']:+.3f} over "
+        f"10-token windows (c_npmi), diversity@10 {quality['diversity@10']:.2f}, "
         f"{quality['outlier_share']:.0%} in no topic (per topic: quality.csv)\n"
         f"time: {seconds['total']:.1f}s ({stages})"
     )

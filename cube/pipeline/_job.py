@@ -118,7 +118,8 @@ def _write_report(path: Path, summary: dict, table: pd.DataFrame, figures: dict)
 
     quality = summary["quality"]
     headline = (
-        f"NPMI {quality['npmi']:+.3f} · diversity@10 {quality['diversity@10']:.2f} · "
+        f"NPMI {quality['npmi']:+.3f} over passages · {quality['c_npmi']:+.3f} over 10-token "
+        f"windows (c_npmi) · diversity@10 {quality['diversity@10']:.2f} · "
         f"{quality['outlier_share']:.0%} in no topic · {quality['n_topics']} topics"
     )
     write_report(

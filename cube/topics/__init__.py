@@ -40,6 +40,7 @@ _LAZY = {
     "evaluate": "cube.topics._quality",
     "lda": "cube.topics._quality",
     "stability": "cube.topics._quality",
+    "windowed_npmi": "cube.topics._coherence",
     "import_bertopic_lean": "cube.topics._lean",
     "load": "cube.topics._io",
     "save": "cube.topics._io",
@@ -49,6 +50,7 @@ _LAZY = {
 
 if TYPE_CHECKING:  # pragma: no cover
     from cube.reductions import reduce
+    from cube.topics._coherence import windowed_npmi
     from cube.topics._components import CachedUMAP, CubeEmbedder, TimedHDBSCAN
     from cube.topics._io import load, save
     from cube.topics._lean import import_bertopic_lean
@@ -114,4 +116,5 @@ __all__ = [
     "reduce",
     "save",
     "stability",
+    "windowed_npmi",
 ]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cube._errors import InputError
+from cube.topics._coherence import windowed_npmi
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -33,6 +34,7 @@ OVERALL = "overall"
 # The overall row's numbers that summarise a model (summary.json, the report's headline).
 QUALITY_HEADLINE = (
     "npmi",
+    "c_npmi",
     *(f"diversity@{n}" for n in DIVERSITY_AT),
     "outlier_share",
     "n_topics",
@@ -185,6 +187,12 @@ def _npmi(doc_freq: np.ndarray, co_freq: np.ndarray, n_documents: int, ids: Sequ
     return float(np.mean(scores)) if scores else math.nan
 
 
+def _mean_over(rows: Mapping, topics: Sequence[int], column: str) -> float:
+    """The mean of a score over the topics that have one (NaN when none has)."""
+    values = [rows[t][column] for t in topics if not math.isnan(rows[t][column])]
+    return float(np.mean(values)) if values else math.nan
+
+
 def _diversity(words: Mapping[int, Sequence[str]]) -> float:
     """Unique words / all words over the topics given (NaN with no words)."""
     every = [w for ws in words.values() for w in ws]
@@ -204,8 +212,14 @@ def evaluate(
 
     - ``size``: documents in the topic (overall: all documents); ``share``: as a fraction.
     - ``n_words``, ``words``: how many and which top words were scored (``", "``-joined).
-    - ``npmi``: the topic's coherence, the mean NPMI of its pairs of top words. Overall: the
-      mean over topics other than ``-1`` that have a score: **the headline**.
+    - ``npmi``: the topic's coherence, the mean NPMI of its pairs of top words, counted over
+      whole texts (below). Overall: the mean over topics other than ``-1`` that have a score.
+    - ``c_npmi``: the same pairs counted the literature's way, in sliding windows of 10 tokens
+      of the lower-cased texts with English stop words removed (gensim's ``c_npmi``, which
+      OCTIS and the BERTopic and FASTopic papers report; see
+      :func:`cube.topics.windowed_npmi`). Overall: the mean, as for ``npmi``. The two
+      headline coherences can disagree: words that share passages but seldom stand within
+      ten tokens of each other score well on ``npmi`` only.
     - overall row only: ``diversity@10`` and ``diversity@25`` (unique / all words among the
       top 10 or 25 words of the topics other than ``-1``; Dieng et al. 2020), ``outlier_share``
       (fraction of documents labelled ``-1``), ``n_topics`` (not counting ``-1``) and
@@ -222,7 +236,7 @@ def evaluate(
     across two joined documents). A topic with fewer than two words has no pair: its NPMI is
     NaN and it is left out of the mean. (gensim's ``c_npmi``, which OCTIS and so the BERTopic
     paper use, counts in sliding windows of 10 tokens instead of documents: its numbers run
-    differently, so compare models on this table, not with published figures.)
+    differently: that count is the ``c_npmi`` column.)
 
     Which words: the top ``top_n`` words (NPMI) and top 10 (diversity@10) are the model's own
     words (``topic_model.get_topic(t)``, any representation) as long as the model shows that
@@ -260,6 +274,7 @@ def evaluate(
     doc_freq = np.asarray(presence.sum(axis=0)).ravel()
     co_freq = (presence.T @ presence).toarray()
 
+    windowed = windowed_npmi(scored, texts)
     ids, counts = np.unique(labels, return_counts=True)
     sizes = dict(zip(ids.tolist(), counts.tolist(), strict=True))
     rows = {}
@@ -271,13 +286,14 @@ def evaluate(
             "n_words": len(words),
             "words": ", ".join(words),
             "npmi": _npmi(doc_freq, co_freq, len(texts), [vocabulary[w] for w in words]),
+            "c_npmi": windowed.get(topic, math.nan),
         }
     real = [t for t in rows if t != -1]
-    npmi = [rows[t]["npmi"] for t in real if not math.isnan(rows[t]["npmi"])]
     overall: dict[str, Any] = {
         "size": len(labels),
         "share": 1.0,
-        "npmi": float(np.mean(npmi)) if npmi else math.nan,
+        "npmi": _mean_over(rows, real, "npmi"),
+        "c_npmi": _mean_over(rows, real, "c_npmi"),
         "outlier_share": sizes.get(-1, 0) / len(labels),
         "n_topics": len(real),
         "largest_topic_size": max((rows[t]["size"] for t in real), default=0),
