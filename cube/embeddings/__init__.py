@@ -7,12 +7,12 @@ Example:
 """
 
 from cube._public import rehome
-from cube.embeddings._backend import BackendChoice, choose_backend
+from cube.embeddings._backend import BackendChoice, choose_backend, embedding_space
 from cube.embeddings._embed import EmbedStats, embed, embed_with_stats
 from cube.embeddings._encoder import TextEncoder
 from cube.embeddings._models import ResolvedModel, pick_device, resolve_model
 from cube.embeddings._onnx import export_in_background, export_is_cached
-from cube.embeddings._space import EmbeddingSpace, cache_spaces, embedding_space
+from cube.embeddings._space import EmbeddingSpace, cache_spaces
 
 __all__ = [
     "BackendChoice",

@@ -19,10 +19,10 @@ from cube._errors import InputError
 from cube._progress import progress
 from cube._store import VectorStore, text_keys
 from cube.embeddings import _onnx
-from cube.embeddings._backend import BackendChoice
+from cube.embeddings._backend import BackendChoice, SpacePlan, plan_space
 from cube.embeddings._encoder import CustomEncoder, Encoder, TextEncoder, dimension
 from cube.embeddings._models import ResolvedModel
-from cube.embeddings._space import EmbeddingSpace, SpacePlan, plan_space
+from cube.embeddings._space import EmbeddingSpace
 
 # Finished vectors are written to the cache at least this often (seconds), and whenever this
 # many rows wait; tests set FLUSH_SECONDS to 0 to store every step as soon as it is done.

@@ -107,7 +107,7 @@ def claim(target: Path, say: Callable[[str], None] = print) -> Iterator[Path]:
     except Timeout:
         raise InputError(
             f"another cube topics run is writing {target} right now; wait for it to finish "
-            "or choose another --out"
+            "or choose another out="
         ) from None
     try:
         removed = sweep_stale(target)
