@@ -29,6 +29,9 @@ from cube.pipeline._plan import JobSpec, Plan, classes_for_figures, prepare
 STAGES = ("load", "embed", "reduce", "cluster", "represent", "evaluate", "figures", "export")
 
 
+# In summary.json, not on the report's page: what reproduces the run, not what a reader needs.
+_MACHINE_DETAIL = ("model_path", "model_fingerprint", "umap")
+
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
@@ -125,7 +128,13 @@ def _write_report(path: Path, summary: dict, table: pd.DataFrame, figures: dict)
     write_report(
         path,
         title=f"Topics in {summary['documents']:,} documents",
-        summary={**summary, "quality": {"headline": headline, **quality}},
+        summary={
+            **summary,
+            "parameters": {
+                k: v for k, v in summary["parameters"].items() if k not in _MACHINE_DETAIL
+            },
+            "quality": {"headline": headline, **quality},
+        },
         topics=table,
         figures=figures,
     )
