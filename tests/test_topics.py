@@ -152,6 +152,9 @@ def test_save_and_load_without_pickle(corpus, shared_cache, tmp_path):
         return {t: [(w, round(float(x), 5)) for w, x in ws] for t, ws in model.get_topics().items()}
 
     assert words(loaded) == words(topic_model)
+    # BERTopic saves no callable analyzer; cube puts its term rules back, so words stay honest.
+    analyze = loaded.vectorizer_model.build_analyzer()
+    assert analyze("work from home in New York") == ["work", "home", "new", "york", "new york"]
     similar, _ = loaded.find_topics("taxes and the budget", top_n=1)  # embeds through cube
     assert similar
 
@@ -207,23 +210,32 @@ def test_main_job_writes_everything(table, shared_cache, tmp_path, capsys):
     assert -1 <= summary["quality"]["npmi"] <= 1
     assert cube.topics.load(out / "model").get_topic_info()["Count"].sum() == 400
     assert not list(tmp_path.glob(".result*")), "no staging folder left behind"
+    originals = summary["near_duplicates"]["copies"]  # counted, and kept by default
+    assert summary["near_duplicates"]["collapsed"] is False
 
-    # Run again with dates instead of years, replacing the output: everything is cached.
+    # Run again with dates instead of years and 30 shouted copies of one passage (the model
+    # lower-cases: the same vectors), collapsed with --dedupe, replacing the output.
     dated = tmp_path / "dated.csv"
     frame = pd.read_csv(table)
     frame["when"] = pd.to_datetime(frame["year"].astype(str) + "-01-15").dt.strftime("%Y-%m-%d")
-    frame.to_csv(dated, index=False)
-    code, _, err = run_cli(
+    copies = pd.concat([frame.iloc[[7]]] * 30, ignore_index=True)
+    copies["body"] = [f"{text.upper()}{'!' * i}" for i, text in enumerate(copies["body"])]
+    pd.concat([frame, copies], ignore_index=True).to_csv(dated, index=False)
+    code, stdout, err = run_cli(
         capsys, str(dated), "--text-column", "body", "--time-column", "when",
-        "--out", str(out), "--force",
+        "--out", str(out), "--force", "--dedupe",
     )  # fmt: skip
     assert code == 0, err
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["cache"] == {
-        "embedded": 0,
-        "embeddings_from_cache": 400,
-        "reductions_computed": 0,
-    }
+    assert summary["near_duplicates"]["copies"] >= originals + 29
+    assert summary["near_duplicates"]["collapsed"] is True
+    assert f"{summary['near_duplicates']['copies']} passages copy another" in stdout
+    assert summary["documents"] == 430 - summary["near_duplicates"]["copies"]
+    documents = pd.read_csv(out / "documents.csv")
+    assert documents["row"].max() <= 401  # the copies (rows 401-430) were left out
+    assert "near-duplicates" in (out / "report.html").read_text()
+    assert summary["cache"]["embeddings_from_cache"] == 400
+    assert summary["cache"]["reductions_computed"] == 0  # the same 400 passages as before
     assert (out / "figures" / "topics_over_time.png").exists()
     assert not (out / "figures" / "topics_per_class.png").exists()
 

@@ -36,10 +36,14 @@ def words_from_ctfidf(topic_model: BERTopic) -> Iterator[None]:
     """Per-bin, per-class and per-merge topic words from c-TF-IDF alone.
 
     BERTopic otherwise re-runs the representation models (KeyBERT, MMR) for every time bin,
-    class and hierarchy level: slow, and no clearer for these views.
+    class and hierarchy level: slow, and no clearer for these views. cube's
+    ``DistinctTerms`` step stays.
     """
     saved = topic_model.representation_model
-    topic_model.representation_model = None
+    steps = saved if isinstance(saved, list) else [saved]
+    # cube's own term rules stay (no phrase beside its words); the slow steps go.
+    kept = [s for s in steps if type(s).__name__ == "DistinctTerms"]
+    topic_model.representation_model = kept or None
     try:
         yield
     finally:

@@ -22,6 +22,8 @@ from cube._public import rehome
 _LAZY = {
     "CachedUMAP": "cube.topics._components",
     "CubeEmbedder": "cube.topics._components",
+    "CoherentTerms": "cube.topics._components",
+    "DistinctTerms": "cube.topics._components",
     "TimedHDBSCAN": "cube.topics._components",
     "MIN_DOCUMENTS": "cube.topics._model",
     "REPRESENTATIONS": "cube.topics._model",
@@ -41,6 +43,9 @@ _LAZY = {
     "lda": "cube.topics._quality",
     "stability": "cube.topics._quality",
     "windowed_npmi": "cube.topics._coherence",
+    "TermAnalyzer": "cube.topics._terms",
+    "distinct_terms": "cube.topics._terms",
+    "literal_terms": "cube.topics._terms",
     "import_bertopic_lean": "cube.topics._lean",
     "load": "cube.topics._io",
     "save": "cube.topics._io",
@@ -51,7 +56,13 @@ _LAZY = {
 if TYPE_CHECKING:  # pragma: no cover
     from cube.reductions import reduce
     from cube.topics._coherence import windowed_npmi
-    from cube.topics._components import CachedUMAP, CubeEmbedder, TimedHDBSCAN
+    from cube.topics._components import (
+        CachedUMAP,
+        CoherentTerms,
+        CubeEmbedder,
+        DistinctTerms,
+        TimedHDBSCAN,
+    )
     from cube.topics._io import load, save
     from cube.topics._lean import import_bertopic_lean
     from cube.topics._model import (
@@ -75,6 +86,7 @@ if TYPE_CHECKING:  # pragma: no cover
         lda,
         stability,
     )
+    from cube.topics._terms import TermAnalyzer, distinct_terms, literal_terms
 
 
 def __getattr__(name: str):
@@ -96,19 +108,24 @@ __all__ = [
     "QUALITY_HEADLINE",
     "REPRESENTATIONS",
     "CachedUMAP",
+    "CoherentTerms",
     "CubeEmbedder",
+    "DistinctTerms",
     "Stability",
+    "TermAnalyzer",
     "TimedHDBSCAN",
     "TopicSettings",
     "TopicWords",
     "build",
     "check_corpus_size",
     "default_min_topic_size",
+    "distinct_terms",
     "evaluate",
     "fit",
     "fit_transform",
     "import_bertopic_lean",
     "lda",
+    "literal_terms",
     "load",
     "make_embedder",
     "make_vectorizer",

@@ -2,7 +2,8 @@
 
 - :class:`CubeEmbedder`: BERTopic's embedding backend, through ``cube.embed`` and its cache;
 - :class:`CachedUMAP`: a UMAP stand-in whose reductions come from ``cube.reduce``'s cache;
-- :class:`TimedHDBSCAN`: HDBSCAN that remembers how long ``fit`` took.
+- :class:`TimedHDBSCAN`: HDBSCAN that remembers how long ``fit`` took;
+- :class:`DistinctTerms`: topic words with no phrase beside its own words.
 
 Importing this module imports BERTopic and hdbscan: ``cube.topics`` loads it on first use.
 """
@@ -11,10 +12,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from bertopic.backend import BaseEmbedder
+from bertopic.representation import BaseRepresentation
 from hdbscan import HDBSCAN
 from sklearn.base import BaseEstimator
 
@@ -28,6 +30,7 @@ from cube.reductions import (
     reduction,
     search_index,
 )
+from cube.topics._terms import distinct_terms, phrases_found
 
 
 class CubeEmbedder(BaseEmbedder):
@@ -122,3 +125,88 @@ class CachedUMAP(BaseEstimator):
 
 def _same_array(a: np.ndarray, b: np.ndarray) -> bool:
     return a is b or (a.shape == b.shape and np.array_equal(a, b))
+
+
+class DistinctTerms(BaseRepresentation):
+    """BERTopic representation step: each topic's c-TF-IDF candidates, with no phrase beside
+    its own words (:func:`distinct_terms`) and no phrase that stands in none of the topic's
+    documents (BERTopic counts a topic's documents joined end to end).
+
+    It comes first in cube's representation, so KeyBERT-style steps after it choose among
+    accepted terms.
+
+    Example:
+        >>> BERTopic(representation_model=DistinctTerms(top_n_words=10))
+    """
+
+    def __init__(self, top_n_words: int = 10) -> None:
+        self.top_n_words = top_n_words
+
+    def extract_topics(self, topic_model, documents, c_tf_idf, topics: Mapping) -> dict:
+        by_topic = documents.groupby("Topic")["Document"].agg(list).to_dict()
+        out = {}
+        for topic, candidates in topics.items():
+            phrases = [w for w, _ in candidates if " " in w]
+            standing = phrases_found(by_topic.get(topic, []), phrases)
+            scores = {w: s for w, s in candidates if w and (" " not in w or w in standing)}
+            keep = distinct_terms(list(scores), len(candidates))
+            out[topic] = [(w, scores[w]) for w in keep] or candidates[:1]
+        return out
+
+
+class CoherentTerms(BaseRepresentation):
+    """BERTopic representation step: each topic's words chosen among its best c-TF-IDF
+    candidates by how they stand together in 10-word windows of the corpus.
+
+    c-TF-IDF alone favours words distinctive of a topic, which may seldom stand near each
+    other. Starting from the topic's best candidate, each next word is the candidate that
+    maximises its mean windowed NPMI with the words already chosen plus ``weight`` times its
+    c-TF-IDF score (scaled so the topic's best is 1); ``candidates`` bounds the choice, so the
+    words stay the topic's own. The windows are counted once for all topics (see
+    :func:`cube.topics.windowed_npmi`).
+
+    Example:
+        >>> BERTopic(representation_model=[DistinctTerms(), CoherentTerms()])
+    """
+
+    def __init__(self, top_n_words: int = 10, candidates: int = 20, weight: float = 1.0) -> None:
+        self.top_n_words = top_n_words
+        self.candidates = candidates
+        self.weight = weight
+
+    def extract_topics(self, topic_model, documents, c_tf_idf, topics: Mapping) -> dict:
+        from cube.topics._coherence import npmi_of_pairs, reference_tokens, window_counts
+
+        pools = {t: [(w, s) for w, s in ws[: self.candidates] if w] for t, ws in topics.items()}
+        terms = sorted({w for ws in pools.values() for w, _ in ws})
+        phrases = [w for w in terms if " " in w]
+        tokens = [reference_tokens(text, phrases) for text in documents["Document"]]
+        n_windows, counts, pairs = window_counts(tokens, terms)
+        npmi = npmi_of_pairs(n_windows, counts, pairs)
+        column = {w: i for i, w in enumerate(terms)}
+        out = {}
+        for topic, pool in pools.items():
+            if len(pool) <= 1:
+                out[topic] = pool or topics[topic][:1]
+                continue
+            ids = [column[w] for w, _ in pool]
+            scores = np.asarray([s for _, s in pool], dtype=float)
+            order = _coherent_order(
+                npmi[np.ix_(ids, ids)],
+                scores / (scores.max() or 1.0),
+                self.weight,
+                self.top_n_words,
+            )
+            out[topic] = [pool[i] for i in order]
+        return out
+
+
+def _coherent_order(npmi: np.ndarray, relevance: np.ndarray, weight: float, n: int) -> list[int]:
+    """Greedy choice: first the best candidate, then the one with the highest mean NPMI with
+    those chosen plus ``weight`` times its relevance, until ``n`` are chosen."""
+    chosen = [int(np.argmax(relevance))]
+    while len(chosen) < min(n, len(relevance)):
+        gain = npmi[:, chosen].mean(axis=1) + weight * relevance
+        gain[chosen] = -np.inf
+        chosen.append(int(np.argmax(gain)))
+    return chosen

@@ -39,7 +39,7 @@ def save(topic_model: BERTopic, path: str | os.PathLike) -> Path:
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config.pop("embedding_model", None)
     config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
-    meta = {"format": 1, "embedding_model": model_name}
+    meta = {"format": 1, "embedding_model": model_name, "terms": _terms_of(topic_model)}
     if model_name:
         meta["embedding_fingerprint"] = resolve_model(model_name).fingerprint
     (path / CUBE_META).write_text(json.dumps(meta, indent=2), encoding="utf-8")
@@ -67,4 +67,17 @@ def load(path: str | os.PathLike, *, embedding_model: str | None = None) -> BERT
     name = embedding_model or meta.get("embedding_model")
     if not name:
         raise CubeError(f"{path} does not say which embedding model it used; pass embedding_model=")
-    return BERTopic.load(str(path), embedding_model=CubeEmbedder(name))
+    topic_model = BERTopic.load(str(path), embedding_model=CubeEmbedder(name))
+    if meta.get("terms") == "cube":  # BERTopic saves no callable analyzer: put cube's back
+        from cube.topics._terms import TermAnalyzer
+
+        topic_model.vectorizer_model.set_params(analyzer=TermAnalyzer())
+    return topic_model
+
+
+def _terms_of(topic_model: BERTopic) -> str:
+    """Whether the model counts words with cube's :class:`TermAnalyzer` ("cube") or not."""
+    from cube.topics._terms import TermAnalyzer
+
+    analyzer = getattr(topic_model.vectorizer_model, "analyzer", None)
+    return "cube" if isinstance(analyzer, TermAnalyzer) else "other"

@@ -21,8 +21,6 @@ MIN_DOCUMENTS = 50
 # -1. With all-MiniLM-L6-v2 on the default run: 29 % outliers before, 11 % after, topic words
 # as coherent (bench/quality.py).
 DEFAULT_OUTLIER_THRESHOLD = 0.5
-# Words made of letters (and inner hyphens or apostrophes): no numbers as topic words.
-TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_'-]*(?:['-][^\W\d_]+)*\b"
 
 
 def default_min_topic_size(n_documents: int) -> int:
@@ -43,19 +41,22 @@ def make_embedder(model: str | os.PathLike = _config.DEFAULT_MODEL):
 
 
 def make_vectorizer(n_documents: int, *, min_df: int | None = None):
-    """cube's ``CountVectorizer``: English stop words out, no numbers, words and word pairs.
+    """cube's ``CountVectorizer``: accepted words and two-word phrases (:class:`TermAnalyzer`).
 
-    ``min_df`` (a word must appear in that many documents) is 2 from 200 documents on.
+    Words of two letters or more, no digits, no English stop words (nor their contractions);
+    a phrase only where its two words stand together in a text. ``min_df``: BERTopic fits the
+    vectorizer on each topic's documents joined into one, so it counts *topics*: 2 (a term
+    in at least two topics) from 200 documents on.
 
     Example:
         >>> make_vectorizer(4000).fit(docs).get_feature_names_out()[:3]
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
+    from cube.topics._terms import TermAnalyzer
+
     return CountVectorizer(
-        stop_words="english",
-        token_pattern=TOKEN_PATTERN,
-        ngram_range=(1, 2),
+        analyzer=TermAnalyzer(),
         min_df=min_df if min_df is not None else (2 if n_documents >= 200 else 1),
     )
 
@@ -123,7 +124,10 @@ class TopicSettings:
         )
 
     def representation_model(self):
+        """BERTopic's representation: :class:`DistinctTerms` first, then the chosen steps."""
         from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+
+        from cube.topics._components import DistinctTerms
 
         def keybert():
             return KeyBERTInspired(top_n_words=self.top_n_words, random_state=self.seed)
@@ -131,12 +135,13 @@ class TopicSettings:
         def mmr():
             return MaximalMarginalRelevance(diversity=0.3, top_n_words=self.top_n_words)
 
-        return {
+        steps = {
             "keybert+mmr": lambda: [keybert(), mmr()],
-            "keybert": keybert,
-            "mmr": mmr,
-            "ctfidf": lambda: None,
+            "keybert": lambda: [keybert()],
+            "mmr": lambda: [mmr()],
+            "ctfidf": lambda: [],
         }[self.representation]()
+        return [DistinctTerms(top_n_words=self.top_n_words), *steps]
 
 
 def build(n_documents: int, settings: TopicSettings | None = None, **changes: Any) -> BERTopic:
