@@ -111,14 +111,19 @@ def test_windowed_npmi_of_a_toy_corpus():
     assert math.isnan(windowed_npmi({0: ["war"]}, texts)[0])  # one word: no pair
 
 
+@pytest.fixture(scope="module")
+def real_model():
+    docs = cube.datasets.load("sotu", sample=800, seed=4)["text"].tolist()
+    return docs, cube.topics.fit(docs, cube.embed(docs))
+
+
 @pytest.mark.slow
-def test_agrees_with_gensim_on_a_real_model(record_property):
+def test_agrees_with_gensim_on_a_real_model(real_model, record_property):
     """cube's count and gensim's CoherenceModel(c_npmi, window 10) on a real BERTopic model."""
     from gensim.corpora import Dictionary
     from gensim.models.coherencemodel import CoherenceModel
 
-    docs = cube.datasets.load("sotu", sample=800, seed=4)["text"].tolist()
-    topic_model = cube.topics.fit(docs, cube.embed(docs))
+    docs, topic_model = real_model
     topics = {
         t: [w for w, _ in topic_model.get_topic(t)][:10]
         for t in sorted(topic_model.get_topics())
@@ -145,3 +150,41 @@ def test_agrees_with_gensim_on_a_real_model(record_property):
         f"mean c_npmi cube {np.mean(list(ours.values())):+.4f}, gensim {np.mean(theirs):+.4f}",
     )
     assert max(differences) < 1e-3, list(zip(ours.values(), theirs, strict=True))
+
+
+@pytest.mark.slow
+def test_passage_npmi_is_gensims_with_a_window_as_long_as_a_text(real_model, record_property):
+    """evaluate()'s headline against an independent count: gensim's c_npmi with one window a
+    text, every term present where it literally stands (phrases as one token)."""
+    from gensim.corpora import Dictionary
+    from gensim.models.coherencemodel import CoherenceModel
+
+    from cube.topics import TopicWords
+    from cube.topics._quality import scored_pairs
+    from cube.topics._terms import literal_terms
+
+    docs, topic_model = real_model
+    topics = TopicWords.from_bertopic(topic_model).top(10)
+    terms = {w for t, ws in topics.items() if t != -1 for w in ws}
+    tokens = [sorted(literal_terms(doc) & terms) for doc in docs]  # what each text holds
+    pairs = [p for t, ws in topics.items() if t != -1 for p in scored_pairs(ws)]
+    meet = [(a, b) for a, b in pairs if any(a in d and b in d for d in tokens)]
+    assert len(meet) >= 100 and len(meet) < len(pairs)  # some pairs never meet: scored -1
+    ours = cube.topics.evaluate(
+        TopicWords(labels=np.zeros(len(docs)), words=dict(enumerate(meet))), docs
+    )
+    theirs = CoherenceModel(
+        topics=[list(p) for p in meet],
+        texts=tokens,
+        dictionary=Dictionary(tokens),
+        coherence="c_npmi",
+        window_size=max(len(d) for d in tokens),  # one window a text: document co-occurrence
+        topn=2,
+    ).get_coherence_per_topic()
+    differences = np.abs(ours.loc[range(len(meet)), "npmi"].to_numpy(float) - theirs)
+    record_property(
+        "summary",
+        f"{len(meet)} pairs that meet (of {len(pairs)}): largest difference between evaluate()'s "
+        f"npmi and gensim's c_npmi with a text-long window {differences.max():.1e}",
+    )
+    assert differences.max() < 0.01

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import cube
-from cube.topics._model import make_vectorizer
 from cube.topics._quality import Stability, TopicWords, evaluate, lda, stability
 
 # Eight documents; tokens are the words split on spaces.
@@ -42,7 +41,6 @@ def toy() -> TopicWords:
             2: ("egg",),
             3: ("zebra", "apple"),
         },
-        analyzer=str.split,
         n_shown=10,  # the "model" shows up to 10 words a topic
     )
 
@@ -129,7 +127,6 @@ def test_more_words_than_shown_come_from_the_ranking():
     topics = TopicWords(
         labels=[0, 1],
         words={0: ("a", "b"), 1: ("c", "d")},
-        analyzer=str.split,
         ranking={0: ("b", "a", "x", "y"), 1: ("d", "c", "x", "z")},
     )
     assert topics.n_shown == 2
@@ -142,7 +139,7 @@ def test_more_words_than_shown_come_from_the_ranking():
     assert overall["diversity@25"] == pytest.approx(7 / 8)
 
 
-def test_a_phrase_counts_as_a_phrase():
+def test_a_phrase_counts_where_it_literally_stands():
     docs = [
         "The United Nations met in New York.",
         "Nations of the world, united.",  # both words, not the phrase
@@ -150,9 +147,6 @@ def test_a_phrase_counts_as_a_phrase():
         "New York is a city of the world.",
         "The State of the Union is strong.",
     ]
-    analyzer = make_vectorizer(len(docs)).build_analyzer()  # cube's own: words and word pairs
-    # Stop words go before pairs are made, as when the topic words were made:
-    assert "state union" in analyzer(docs[4])
     topics = TopicWords(
         labels=[0, 0, 1, 1, 2],
         words={
@@ -160,7 +154,6 @@ def test_a_phrase_counts_as_a_phrase():
             1: ("united nations", "new york"),
             2: ("state union", "strong"),
         },
-        analyzer=analyzer,
     )
     quality = evaluate(topics, docs)
     # "united nations" is in docs 1 and 3, "world" in docs 2 and 4: never together -> -1
@@ -169,12 +162,22 @@ def test_a_phrase_counts_as_a_phrase():
     # "united nations" (docs 1, 3) and "new york" (docs 1, 4) meet in doc 1:
     # log((1/5) / ((2/5)(2/5))) / -log(1/5) = log(5/4) / log(5)
     assert quality.loc[1, "npmi"] == pytest.approx(math.log(5 / 4) / math.log(5))
-    # "state union" and "strong" only in doc 5: log((1/5) / (1/25)) / log 5 = 1.
-    assert quality.loc[2, "npmi"] == pytest.approx(1.0)
+    # "state union" stands nowhere ("State of the Union" is not it), whatever a vectorizer that
+    # drops stop words before it pairs words would say: the pair scores -1, not +1.
+    assert quality.loc[2, "npmi"] == pytest.approx(-1.0)
+
+
+def test_a_phrase_and_its_own_word_are_not_scored_as_a_pair():
+    docs = ["the hottest place on earth", "a hottest place", "desert sand", "hottest desert"]
+    topics = TopicWords(labels=[0, 0, 0, 0], words={0: ("hottest place", "hottest", "desert")})
+    # Pairs scored: (hottest place, desert) never meet -> -1; (hottest, desert) meet in doc 4:
+    # log((1/4) / ((3/4)(2/4))) / -log(1/4). The pair (hottest place, hottest) would be +1.
+    expected = (-1 + math.log((1 / 4) / ((3 / 4) * (2 / 4))) / math.log(4)) / 2
+    assert evaluate(topics, docs).loc[0, "npmi"] == pytest.approx(expected)
 
 
 def test_a_pair_in_every_document_scores_one():
-    topics = TopicWords(labels=[0, 0], words={0: ("a", "b")}, analyzer=str.split)
+    topics = TopicWords(labels=[0, 0], words={0: ("a", "b")})
     # P(a, b) = 1: NPMI's 0/0, taken as 1 (perfect association).
     assert evaluate(topics, ["a b", "b a"]).loc[0, "npmi"] == 1.0
 
@@ -275,12 +278,9 @@ def test_evaluate_a_real_bertopic(no_embedding_model):
         assert list(words) == [w for w, _ in topic_model.get_topic(topic) if w]
         # Plain c-TF-IDF words are the top of the c-TF-IDF ranking.
         assert set(topics.ranking[topic][: len(words)]) == set(words)
-    # Texts are cleaned as BERTopic cleans them before its vectorizer: with an embedding model
-    # (cube's case) only tabs and newlines go; a language="english" model drops punctuation.
-    assert topics.analyzer("Don't\tstop!") == ["don't", "stop", "don't stop"]
-    topic_model.language = "english"
-    assert TopicWords.from_bertopic(topic_model).analyzer("Don't stop!")[0] == "dont"
-    topic_model.language = None
+    # With an embedding model (cube's case) BERTopic keeps punctuation, so cube's analyzer
+    # sees where a phrase is broken.
+    assert topic_model.language is None
 
     quality = evaluate(topic_model, texts)
     overall = quality.loc["overall"]

@@ -15,24 +15,15 @@ Example:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from cube._errors import InputError
+from cube.topics._terms import contains, english_stop_words, is_stop_word, words_and_gaps
 
 WINDOW = 10  # gensim's default for c_npmi, and OCTIS's
 EPSILON = 1e-12  # gensim's: a pair never seen together scores log(eps / P(a)P(b)) / -log(eps)
-# Words as cube's vectorizer finds them: letters, with inner hyphens or apostrophes.
-_WORD = re.compile(r"(?u)\b[^\W\d_][^\W\d_'-]*(?:['-][^\W\d_]+)*\b")
-
-
-def english_stop_words() -> frozenset[str]:
-    """The English stop word list cube leaves out of topic words (scikit-learn's 318)."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS)
 
 
 def reference_tokens(
@@ -44,25 +35,30 @@ def reference_tokens(
     """A text as the windowed count reads it: lower-cased words, stop words out, phrases whole.
 
     A phrase (``"united states"``) is one token where its words stand next to each other in
-    the text, before stop words are removed, so "work from home" never makes "work home".
+    the text (white space only between them), before stop words are removed, so "work from
+    home" never makes "work home". Stop words and their contractions ("don't") are left out.
 
     Example:
         >>> reference_tokens("The United States and the Navy.", ["united states"])
         ['united states', 'navy']
     """
     stop = english_stop_words() if stop_words is None else stop_words
-    words = _WORD.findall(text.lower())
+    words, joined = words_and_gaps(text)
     by_length = _phrases_by_length(phrases)
     tokens: list[str] = []
     i = 0
     while i < len(words):
         for n, known in by_length:
-            if i + n <= len(words) and tuple(words[i : i + n]) in known:
+            if (
+                i + n <= len(words)
+                and all(joined[i : i + n - 1])
+                and tuple(words[i : i + n]) in known
+            ):
                 tokens.append(" ".join(words[i : i + n]))
                 i += n
                 break
         else:
-            if words[i] not in stop:
+            if not is_stop_word(words[i], stop):
                 tokens.append(words[i])
             i += 1
     return tokens
@@ -219,7 +215,11 @@ def windowed_npmi(
     column = {term: i for i, term in enumerate(terms)}
     out = {}
     for topic, words in topics.items():
-        ids = [column[w] for w in words]
-        upper = [scores[a, b] for i, a in enumerate(ids) for b in ids[i + 1 :]]
+        upper = [
+            scores[column[a], column[b]]
+            for i, a in enumerate(words)
+            for b in words[i + 1 :]
+            if not contains(a, b)  # a phrase and its own word meet by construction
+        ]
         out[topic] = float(np.mean(upper)) if upper else math.nan
     return out

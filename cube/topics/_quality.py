@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from cube._errors import InputError
 from cube.topics._coherence import windowed_npmi
+from cube.topics._terms import contains, literal_terms
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -45,13 +46,11 @@ COLUMNS = ("size", "share", "n_words", "words", *QUALITY_HEADLINE)
 
 @dataclass(frozen=True, eq=False)
 class TopicWords:
-    """Any topic model reduced to what :func:`evaluate` needs: labels, ranked words, a tokenizer.
+    """Any topic model reduced to what :func:`evaluate` needs: labels and ranked words.
 
     Attributes:
         labels: one topic id per document (``-1``: in no topic).
         words: each topic's words as the model shows them, best first (phrases allowed).
-        analyzer: turns one text into the terms topic words are drawn from, exactly as the model
-            tokenized it (for a ``BERTopic``: its own text cleaning, then its vectorizer).
         ranking: optionally, a longer ranking of each topic's words, best first, used when more
             words are asked for than the model shows (``n_shown``).
         n_shown: how many words per topic the model shows (default: the longest of ``words``).
@@ -63,7 +62,6 @@ class TopicWords:
 
     labels: np.ndarray
     words: Mapping[int, tuple[str, ...]]
-    analyzer: Callable[[str], Iterable[str]]
     ranking: Mapping[int, tuple[str, ...]] | None = None
     n_shown: int | None = None
 
@@ -95,7 +93,7 @@ class TopicWords:
 
     @classmethod
     def from_bertopic(cls, topic_model: BERTopic, *, depth: int = RANKING_DEPTH) -> TopicWords:
-        """The labels, words and tokenizer of a fitted ``BERTopic``.
+        """The labels and words of a fitted ``BERTopic``.
 
         ``words`` are ``topic_model.get_topic(t)`` (whatever representation the model uses,
         BERTopic's empty padding words dropped); ``ranking`` is each topic's c-TF-IDF ranking
@@ -116,26 +114,12 @@ class TopicWords:
         if c_tf_idf is not None and c_tf_idf.shape[0] == len(topics):
             # c-TF-IDF rows follow the sorted topic ids (-1 first when there are outliers).
             ranking = _rank_rows(c_tf_idf, vectorizer.get_feature_names_out(), topics, depth)
-        analyzer = vectorizer.build_analyzer()
-        clean = getattr(topic_model, "_preprocess_text", None)  # what BERTopic does before it
         return cls(
             labels=np.asarray(topic_model.topics_),
             words=words,
-            analyzer=analyzer if clean is None else _CleanThenAnalyze(clean, analyzer),
             ranking=ranking,
             n_shown=max((len(pairs) for pairs in shown.values()), default=0),
         )
-
-
-class _CleanThenAnalyze:
-    """BERTopic cleans texts (e.g. drops punctuation) before its vectorizer sees them."""
-
-    def __init__(self, clean: Callable[[list[str]], list[str]], analyzer: Callable) -> None:
-        self.clean = clean
-        self.analyzer = analyzer
-
-    def __call__(self, text: str) -> list[str]:
-        return self.analyzer(self.clean([text])[0])
 
 
 def _rank_rows(matrix, names: Sequence[str], topics: Sequence[int], depth: int) -> dict:
@@ -154,15 +138,17 @@ def _rank_rows(matrix, names: Sequence[str], topics: Sequence[int], depth: int) 
     return ranking
 
 
-def _presence(texts: Sequence[str], analyzer: Callable, vocabulary: Mapping[str, int]):
-    """A sparse boolean documents × terms matrix: does the analyzer emit the term for the text."""
+def _presence(texts: Sequence[str], vocabulary: Mapping[str, int]):
+    """A sparse boolean documents × terms matrix: does the lower-cased text literally hold the
+    term (its words, standing together; :func:`cube.topics._terms.literal_terms`)."""
     from scipy import sparse
 
+    longest = max((len(term.split()) for term in vocabulary), default=1)
     indptr = [0]
     indices: list[int] = []
     for text in texts:
-        found = {vocabulary[term] for term in analyzer(text) if term in vocabulary}
-        indices.extend(sorted(found))
+        found = literal_terms(text, longest)
+        indices.extend(sorted(vocabulary[term] for term in found if term in vocabulary))
         indptr.append(len(indices))
     data = np.ones(len(indices), dtype=np.int32)
     return sparse.csr_matrix(
@@ -171,10 +157,21 @@ def _presence(texts: Sequence[str], analyzer: Callable, vocabulary: Mapping[str,
     )
 
 
-def _npmi(doc_freq: np.ndarray, co_freq: np.ndarray, n_documents: int, ids: Sequence[int]) -> float:
-    """Mean NPMI over the unordered pairs of ``ids`` (NaN without a pair)."""
+def scored_pairs(words: Sequence[str]) -> list[tuple[str, str]]:
+    """The pairs of a topic's words that coherence scores: every pair, except a term and a
+    term made of its own words ("hottest place", "hottest"), whose co-occurrence is certain.
+
+    Example:
+        >>> scored_pairs(["hottest place", "hottest", "desert"])
+        [('hottest place', 'desert'), ('hottest', 'desert')]
+    """
+    return [(a, b) for a, b in itertools.combinations(words, 2) if not contains(a, b)]
+
+
+def _npmi(doc_freq: np.ndarray, co_freq: np.ndarray, n_documents: int, pairs) -> float:
+    """Mean NPMI over the pairs of term ids (NaN without a pair)."""
     scores = []
-    for a, b in itertools.combinations(ids, 2):
+    for a, b in pairs:
         joint = co_freq[a, b]
         if joint == 0:  # never together (also: a word in no document)
             scores.append(-1.0)
@@ -226,17 +223,18 @@ def evaluate(
       ``largest_topic_size`` (documents in the largest topic other than ``-1``).
 
     How NPMI is counted (Bouma 2009; Lau et al. 2014): over the ``texts``, a document is one text
-    and a term is present in it or not. Texts are tokenized the way the topic words were made,
-    by the model's own analyzer (``vectorizer_model``, after BERTopic's own text cleaning), so a
-    phrase such as ``"united nations"`` is one term, present in a document when the analyzer
-    emits it (stop words are removed before word pairs are formed, as in the vectorizer). With
-    ``D`` documents, ``P(w) = df(w) / D`` and for two words
+    and a term is present in it or not: present only where it literally stands in the
+    lower-cased text (a phrase such as ``"united nations"``: its words next to each other,
+    white space only between them), whatever tokenizer the model used, so every model is
+    counted the same way and a pair the model's analyzer made up ("work home" from "work from
+    home") is not found. With ``D`` documents, ``P(w) = df(w) / D`` and for two words
     ``NPMI = log(P(a, b) / (P(a) P(b))) / -log P(a, b)``. A pair that never co-occurs scores
-    -1, and so does every pair with a word found in no document (e.g. a phrase BERTopic made
-    across two joined documents). A topic with fewer than two words has no pair: its NPMI is
-    NaN and it is left out of the mean. (gensim's ``c_npmi``, which OCTIS and so the BERTopic
-    paper use, counts in sliding windows of 10 tokens instead of documents: its numbers run
-    differently: that count is the ``c_npmi`` column.)
+    -1, and so does every pair with a word found in no document. A pair of a term and a term
+    made of its own words ("hottest place", "hottest") is left out: they co-occur by
+    construction (:func:`scored_pairs`; the same for ``c_npmi``). A topic with fewer than two
+    words has no pair: its NPMI is NaN and it is left out of the mean. This count equals
+    gensim's ``c_npmi`` with a window as long as the longest text, for the pairs that meet
+    (``tests/test_coherence.py``).
 
     Which words: the top ``top_n`` words (NPMI) and top 10 (diversity@10) are the model's own
     words (``topic_model.get_topic(t)``, any representation) as long as the model shows that
@@ -270,7 +268,7 @@ def evaluate(
 
     scored = topics.top(top_n)
     vocabulary = {w: i for i, w in enumerate(sorted({w for ws in scored.values() for w in ws}))}
-    presence = _presence(texts, topics.analyzer, vocabulary)
+    presence = _presence(texts, vocabulary)
     doc_freq = np.asarray(presence.sum(axis=0)).ravel()
     co_freq = (presence.T @ presence).toarray()
 
@@ -285,7 +283,12 @@ def evaluate(
             "share": sizes.get(topic, 0) / len(labels),
             "n_words": len(words),
             "words": ", ".join(words),
-            "npmi": _npmi(doc_freq, co_freq, len(texts), [vocabulary[w] for w in words]),
+            "npmi": _npmi(
+                doc_freq,
+                co_freq,
+                len(texts),
+                [(vocabulary[a], vocabulary[b]) for a, b in scored_pairs(words)],
+            ),
             "c_npmi": windowed.get(topic, math.nan),
         }
     real = [t for t in rows if t != -1]
@@ -376,14 +379,24 @@ def stability(
 
 
 def lda(
-    texts: Sequence[str], n_topics: int, seed: int = 0, *, top_n: int = 10, max_iter: int = 10
+    texts: Sequence[str],
+    n_topics: int,
+    seed: int = 0,
+    *,
+    top_n: int = 10,
+    max_iter: int = 200,
+    relevance: float = 0.6,
 ) -> TopicWords:
-    """A baseline: scikit-learn's LDA on cube's vectorizer, as :class:`TopicWords`.
+    """A baseline given a fair chance: scikit-learn's LDA on cube's terms, as :class:`TopicWords`.
 
-    The counts come from the same ``CountVectorizer`` settings as cube's topic models
-    (``make_vectorizer``); ``words`` are each topic's ``top_n`` heaviest terms and ``ranking``
-    goes 50 deep. A document's label is its most probable topic, so LDA has no outliers, except
-    that a document with no counted term at all (nothing for LDA to go on) gets ``-1``.
+    The counts come from cube's vectorizer (``make_vectorizer``: the same terms as cube's topic
+    models; a term in at least 5 texts from 1,000 texts on). Batch variational Bayes runs until
+    the perplexity stops moving (checked every 10 iterations, at most ``max_iter``). Each
+    topic's words are ranked by *relevance* (Sievert & Shirley 2014, the pyLDAvis ranking;
+    ``relevance`` is their λ, 0.6 as they recommend; 1 gives the raw topic-word weights):
+    ``λ log φ(w|k) + (1 - λ) log(φ(w|k) / p(w))``, so words frequent everywhere do not name
+    every topic. ``ranking`` goes 50 deep. A document's label is its most probable topic, so
+    LDA has no outliers, except that a document with no counted term gets ``-1``.
 
     Example:
         >>> baseline = cube.topics.lda(docs, n_topics=20, seed=0)
@@ -396,7 +409,9 @@ def lda(
     texts = list(texts)
     if n_topics < 2:
         raise InputError(f"LDA needs at least 2 topics, got {n_topics}")
-    vectorizer = make_vectorizer(len(texts))
+    if not 0 <= relevance <= 1:
+        raise InputError(f"relevance must be between 0 and 1, got {relevance}")
+    vectorizer = make_vectorizer(len(texts), min_df=5 if len(texts) >= 1000 else None)
     try:
         counts = vectorizer.fit_transform(texts)
     except ValueError as exc:  # empty vocabulary
@@ -404,20 +419,27 @@ def lda(
             "the documents have no words left once stop words and numbers are removed"
         ) from exc
     model = LatentDirichletAllocation(
-        n_components=n_topics, random_state=seed, max_iter=max_iter, learning_method="batch"
+        n_components=n_topics,
+        random_state=seed,
+        max_iter=max_iter,
+        learning_method="batch",
+        evaluate_every=10,
     )
     labels = model.fit_transform(counts).argmax(axis=1)
     labels[counts.getnnz(axis=1) == 0] = -1
     names = vectorizer.get_feature_names_out()
+    phi = model.components_ / model.components_.sum(axis=1, keepdims=True)
+    frequency = np.asarray(counts.sum(axis=0)).ravel()
+    marginal = frequency / frequency.sum()
+    scores = relevance * np.log(phi) + (1 - relevance) * np.log(phi / marginal)
     depth = max(RANKING_DEPTH, top_n)
     ranking = {
-        t: tuple(str(names[i]) for i in np.argsort(-weights, kind="stable")[:depth])
-        for t, weights in enumerate(model.components_)
+        t: tuple(str(names[i]) for i in np.argsort(-row, kind="stable")[:depth])
+        for t, row in enumerate(scores)
     }
     return TopicWords(
         labels=labels,
         words={t: ws[:top_n] for t, ws in ranking.items()},
-        analyzer=vectorizer.build_analyzer(),
         ranking=ranking,
         n_shown=top_n,
     )
