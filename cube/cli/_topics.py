@@ -46,6 +46,7 @@ def _cmd_topics(args: argparse.Namespace) -> int:
         force=args.force,
         formats=parse_formats(args.formats) if args.formats is not None else None,
         backend=args.backend,
+        dedupe=args.dedupe,
     )
     summary = run(spec, before_work=_before_work)
     print(format_summary(summary, spec.out))
@@ -68,8 +69,17 @@ def format_summary(summary: dict[str, Any], out: Path) -> str:
         f"quality: NPMI {quality['npmi']:+.3f} over passages, {quality['c_npmi']:+.3f} over "
         f"10-token windows (c_npmi), diversity@10 {quality['diversity@10']:.2f}, "
         f"{quality['outlier_share']:.0%} in no topic (per topic: quality.csv)\n"
-        f"time: {seconds['total']:.1f}s ({stages})"
+        + duplicates_line(summary)
+        + f"time: {seconds['total']:.1f}s ({stages})"
     )
+
+
+def duplicates_line(summary: dict[str, Any]) -> str:
+    """A line on near-identical passages, when there are any (empty otherwise)."""
+    from cube.reductions import near_duplicates_note
+
+    copies = summary.get("near_duplicates") or {}
+    return f"near-duplicates: {near_duplicates_note(copies)}\n" if copies.get("copies") else ""
 
 
 def skipped_note(summary: dict[str, Any]) -> str | None:
@@ -147,5 +157,11 @@ def add_parser(commands) -> None:
         metavar="LIST",
         help="figure formats, comma-separated, from png, svg, pdf, jpeg, webp, html, json "
         "(default: png,html; without a working Chrome the default writes HTML only and says so)",
+    )
+    topics.add_argument(
+        "--dedupe",
+        action="store_true",
+        help="model one passage of each group of near-identical ones (cosine >= 0.98); "
+        "default: keep them all (they are counted and reported either way)",
     )
     topics.set_defaults(handler=_cmd_topics)

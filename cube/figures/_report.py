@@ -115,6 +115,11 @@ def _facts(summary: Mapping[str, Any]) -> str:
             else ""
         )
         rows.append(("not in any topic", _e(f"{outliers}{share}")))
+    copies = summary.get("near_duplicates")
+    if isinstance(copies, Mapping):
+        from cube.reductions import near_duplicates_note
+
+        rows.append(("near-duplicates", _e(near_duplicates_note(copies))))
     parameters = summary.get("parameters")
     if isinstance(parameters, Mapping):
         text = ", ".join(f"{k} = {v}" for k, v in parameters.items() if v is not None)

@@ -189,13 +189,19 @@ def _work(
     """
     from cube.embeddings import embed_with_stats
     from cube.figures import STATIC_FORMATS, standard_figures
-    from cube.reductions import reduction
+    from cube.reductions import near_duplicates, reduction
     from cube.topics import build, evaluate, fit_transform
     from cube.topics import save as save_model
 
     spec, docs, frame, settings = plan.spec, plan.docs, plan.frame, plan.settings
     with timings.stage("embed", say):
         embeddings, embed_stats = embed_with_stats(docs, plan.model, backend=plan.backend)
+        copies = near_duplicates(embeddings, n_neighbors=settings.n_neighbors, seed=settings.seed)
+    rows = np.arange(len(docs))  # which of the plan's documents are modeled
+    if spec.dedupe and copies.n_copies:
+        rows = np.flatnonzero(copies.keep)
+        docs, embeddings = [docs[i] for i in rows], embeddings[rows]
+        say(f"      {copies.n_copies} near-identical passages left out (--dedupe)")
     if embed_stats.encoded and any(f in STATIC_FORMATS for f in plan.formats):
         _start_browser_early()  # a long run: the browser starts while UMAP uses one core
     with timings.stage("reduce", say):
@@ -227,8 +233,10 @@ def _work(
             docs,
             embeddings,
             coordinates=mapped_in.coordinates,
-            timestamps=plan.timestamps,
-            classes=classes_for_figures(plan.classes) if plan.classes is not None else None,
+            timestamps=_subset(plan.timestamps, rows),
+            classes=classes_for_figures(_subset(plan.classes, rows))
+            if plan.classes is not None
+            else None,
             class_name=plan.columns.classes or "class",
         )
     with timings.stage("export", say):
@@ -239,7 +247,7 @@ def _work(
             names = dict(zip(table["id"], table["name"], strict=True))
             documents = pd.DataFrame(
                 {
-                    "row": range(1, len(docs) + 1),
+                    "row": rows + 1,  # the input's row, counted from 1
                     "topic": topics,
                     "topic_name": [names[t] for t in topics],
                     # HDBSCAN's cluster, or an outlier moved to its most similar topic.
@@ -253,7 +261,7 @@ def _work(
             )
             for column in (plan.columns.time, plan.columns.classes):
                 if column:
-                    documents[column] = frame[column].tolist()
+                    documents[column] = frame[column].iloc[rows].tolist()
             documents["text"] = docs
             documents.to_csv(staging / "documents.csv", index=False)
             formats, figures_skipped = _export_figures(plan, figures, staging / "figures")
@@ -272,6 +280,9 @@ def _work(
         "topics": n_topics,
         "outliers": int(sum(1 for t in topics if t == -1)),
         "quality": _quality_summary(quality),
+        "near_duplicates": copies.summary(
+            topics if len(rows) == len(plan.docs) else None, collapsed=spec.dedupe
+        ),
         "parameters": plan.decisions(),
         "cache": {
             "embedded": embed_stats.encoded,
@@ -289,3 +300,8 @@ def _work(
         },
     }
     return summary, table, figures
+
+
+def _subset(values: list | None, rows: np.ndarray) -> list | None:
+    """The values of the modeled documents (all of them unless --dedupe left some out)."""
+    return None if values is None else [values[i] for i in rows]

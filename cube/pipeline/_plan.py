@@ -77,6 +77,9 @@ class JobSpec:
     # Asked for explicitly, static formats without a working browser are an error.
     formats: tuple[str, ...] | None = None
     backend: str | None = None  # embedding backend; None: the embedding_backend setting
+    # Near-identical passages (cosine >= 0.98) are always counted and reported; dedupe=True
+    # also keeps only the first of each group for the topics (default: keep them all).
+    dedupe: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class Plan:
             "time_column": self.columns.time,
             "class_column": self.columns.classes,
             "formats": list(self.formats),
+            "dedupe": self.spec.dedupe,
         }
 
 

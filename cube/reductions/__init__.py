@@ -11,6 +11,12 @@ Example:
 """
 
 from cube._public import rehome
+from cube.reductions._duplicates import (
+    DUPLICATE_COSINE,
+    NearDuplicates,
+    near_duplicates,
+    near_duplicates_note,
+)
 from cube.reductions._umap import (
     DEFAULT_NEIGHBORS,
     Reduction,
@@ -27,6 +33,8 @@ from cube.reductions._umap import (
 
 __all__ = [
     "DEFAULT_NEIGHBORS",
+    "DUPLICATE_COSINE",
+    "NearDuplicates",
     "Reduction",
     "UMAPParams",
     "default_epochs",
@@ -34,6 +42,8 @@ __all__ = [
     "exact_knn",
     "knn_graph",
     "make_umap",
+    "near_duplicates",
+    "near_duplicates_note",
     "reduce",
     "reduction",
     "search_index",
