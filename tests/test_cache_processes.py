@@ -56,27 +56,36 @@ def wait_for_chunks(cache: Path, proc: subprocess.Popen, count: int, timeout: fl
         time.sleep(0.05)
 
 
-def check_cache_is_sound(texts: list[str], reference_model) -> int:
+WRITTEN = 120  # texts a writer embeds: 15 batches of 8, each stored as it is done
+
+
+@pytest.fixture(scope="module")
+def reference(passages, reference_model) -> np.ndarray:
+    """sentence-transformers' own vectors of the texts these tests write, computed once."""
+    return reference_model.encode(passages[:WRITTEN])
+
+
+def check_cache_is_sound(texts: list[str], expected: np.ndarray) -> int:
     """Every vector the cache returns is right and no file is damaged; returns the hits."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", CacheWarning)
         vectors, stats = embed_with_stats(texts)
-    np.testing.assert_allclose(vectors, reference_model.encode(texts), atol=2e-5)
+    np.testing.assert_allclose(vectors, expected, atol=2e-5)
     return stats.cached
 
 
-def test_killed_writer_leaves_only_whole_entries(passages, cube_cache, tmp_path, reference_model):
-    texts = passages[:300]
+def test_killed_writer_leaves_only_whole_entries(passages, cube_cache, tmp_path, reference):
+    texts = passages[:WRITTEN]
     proc, _ = start_worker(tmp_path, texts, "killed")
     wait_for_chunks(cube_cache, proc, 2)
     proc.send_signal(signal.SIGKILL)  # mid-run: later batches or writes are under way
     proc.wait()
     # Whatever was under way, what the cache returns is whole and right.
-    assert check_cache_is_sound(texts, reference_model) > 0
+    assert check_cache_is_sound(texts, reference) > 0
 
 
-def test_ctrl_c_keeps_finished_batches(passages, cube_cache, tmp_path, reference_model):
-    texts = passages[:300]
+def test_ctrl_c_keeps_finished_batches(passages, cube_cache, tmp_path, reference):
+    texts = passages[:WRITTEN]
     proc, _ = start_worker(tmp_path, texts, "interrupted")
     wait_for_chunks(cube_cache, proc, 1)
     stored_before = len(list(cube_cache.glob("embeddings/*/*.vec")))
@@ -84,16 +93,17 @@ def test_ctrl_c_keeps_finished_batches(passages, cube_cache, tmp_path, reference
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0 and "KeyboardInterrupt" in err
     assert len(list(cube_cache.glob("embeddings/*/*.vec"))) >= stored_before
-    assert 0 < check_cache_is_sound(texts, reference_model) < len(texts)
+    assert 0 < check_cache_is_sound(texts, reference) < len(texts)
 
 
-def test_two_writers_with_overlapping_corpora(passages, cube_cache, tmp_path, reference_model):
-    first, second = passages[:160], passages[80:240]
-    proc_a, out_a = start_worker(tmp_path, first, "a")
-    proc_b, out_b = start_worker(tmp_path, second, "b")
+def test_two_writers_with_overlapping_corpora(passages, cube_cache, tmp_path, reference):
+    half, quarter = WRITTEN // 2, WRITTEN // 4
+    first, second = slice(0, half + quarter), slice(quarter, WRITTEN)  # 30 texts in both
+    proc_a, out_a = start_worker(tmp_path, passages[first], "a")
+    proc_b, out_b = start_worker(tmp_path, passages[second], "b")
     for proc in (proc_a, proc_b):
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
-    np.testing.assert_allclose(np.load(out_a), reference_model.encode(first), atol=2e-5)
-    np.testing.assert_allclose(np.load(out_b), reference_model.encode(second), atol=2e-5)
-    assert check_cache_is_sound(passages[:240], reference_model) == 240
+    np.testing.assert_allclose(np.load(out_a), reference[first], atol=2e-5)
+    np.testing.assert_allclose(np.load(out_b), reference[second], atol=2e-5)
+    assert check_cache_is_sound(passages[:WRITTEN], reference) == WRITTEN
