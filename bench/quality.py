@@ -1,193 +1,247 @@
-"""Benchmark: topic quality of cube's defaults against plain BERTopic and LDA, in one table.
+"""Benchmark: topic quality of cube's defaults against the peers a user would pick instead.
 
-Run: uv run python bench/quality.py [--sample 4000 all] [--n-epochs 500]
+Run: uv run --group bench python bench/quality.py [--corpora sotu-4000 sotu-all spam quotes docs]
+     [--seeds 0 1 2] [--systems ...] [--exact-path]
 
-For each corpus (by default the main job's 4,000 passages, then the whole bundled corpus), on
-the same embeddings and the same seeded 5-D UMAP reductions, it fits
+For each corpus (the main job's 4,000 passages, the whole bundled corpus, and the corpora of
+bench/corpora.py: other kinds of text, each from a registry this project reaches), every system
+gets the same texts and the same int8 ONNX vectors of all-MiniLM-L6-v2 (bench/peers.py says how
+each is called), and the table shows, from ``cube.topics.evaluate`` on its top 10 words:
 
-  (a)  cube's defaults                      (cube.topics.fit), int8 ONNX vectors (backend auto)
-  (a') cube's defaults, exact path          float32 PyTorch vectors (backend="torch")
-  (a0) cube 0.1's defaults                  KeyBERTInspired + MMR words, HDBSCAN's outliers kept
-  (b)  plain BERTopic defaults              BERTopic(), UMAP seeded so runs repeat
-  (c)  BERTopic, English stop words removed the same, CountVectorizer(stop_words="english")
-  (d)  LDA with as many topics as (a)       cube.topics.lda
+  npmi     passage NPMI: co-occurrence in whole texts, a term present where it literally stands
+  c_npmi   the literature's: sliding windows of 10 tokens, stop words out (gensim's c_npmi)
+  div@10, div@25   unique / all top words (Dieng et al. 2020)
+  stop     share of top-10 terms that are (or hold) an English stop word
+  defects  top-10 terms of one letter or digits / that stand nowhere in the texts / beside
+           their own part in one topic (a phrase and its word): counts
+  outl     share of texts in no topic;  topics: how many;  ARI: mean adjusted Rand index of the
+           labels over the seeds;  fit s: seconds of one fit (embeddings excluded, shared)
 
-and prints NPMI (mean over topics, cube.topics.evaluate: co-occurrence in documents, each
-model's own tokenizer), diversity@10/@25, outlier share, topic count, seed stability (mean
-adjusted Rand index of the document labels over seeds 0, 1, 2) and the seconds of one fit
-(embeddings and reductions excluded: they are shared and printed once per corpus).
-
-Then the fast path's quality line: (a) against (a'), NPMI and diversity@10 averaged over the
-three seeds; it holds when NPMI is within 0.01 and diversity@10 within 0.02.
+Numbers are seed 0's; ARI compares seeds. Systems with a fixed topic count get as many as
+cube's defaults find. ``--exact-path`` adds cube on float32 PyTorch vectors and checks the
+fast path's quality line (NPMI within 0.01, diversity@10 within 0.02, mean of seeds).
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import math
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-SEEDS = (0, 1, 2)
-PAPER = "BERTopic paper (20 Newsgroups, all-MiniLM-L6-v2; arXiv 2203.05794): NPMI 0.159, diversity 0.833 — another corpus and NPMI over 10-word windows, for scale only"
+sys.path.insert(0, str(Path(__file__).parent))
 
+import peers
 
-def corpus(sample: str) -> list[str]:
-    from cube.pipeline import JobSpec, load_corpus
-
-    spec = JobSpec(out=Path("unused"), sample=None if sample == "all" else int(sample))
-    frame, _, _ = load_corpus(spec)
-    return frame["text"].tolist()
-
-
-def plain_bertopic(docs, vectors, seed: int, *, stop_words: bool, n_epochs):
-    from bertopic import BERTopic
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    from cube.reductions import UMAPParams
-    from cube.topics import CachedUMAP, CubeEmbedder
-
-    topic_model = BERTopic(
-        embedding_model=CubeEmbedder(),  # never used for words: c-TF-IDF only
-        umap_model=CachedUMAP(UMAPParams(n_components=5, seed=seed, n_epochs=n_epochs)),
-        vectorizer_model=CountVectorizer(stop_words="english") if stop_words else None,
-    )
-    topic_model.fit_transform(docs, embeddings=vectors)
-    return topic_model
-
-
-FAST, EXACT = "(a)  cube defaults", "(a') cube defaults, exact path"
+BUNDLED = {"sotu-4000": 4000, "sotu-all": None}
+SYSTEMS = ("cube", "cube-before", "bertopic", "keynmf", "turftopic", "fastopic", "lda")
+TITLES = {
+    "cube": "cube defaults",
+    "cube-before": "cube before #27",
+    "cube-exact": "cube defaults, float32 torch",
+    "bertopic": "plain BERTopic",
+    "keynmf": "Turftopic KeyNMF",
+    "turftopic": "Turftopic clustering",
+    "fastopic": "FASTopic (topmost)",
+    "lda": "LDA (converged, relevance)",
+}
 NPMI_LINE, DIVERSITY_LINE = 0.01, 0.02
 
 
-def contenders(docs, vectors, exact_vectors, n_epochs):
-    """name → fit(seed) returning a BERTopic or TopicWords; (d) needs (a)'s topic count."""
-    import cube
+def load_texts(name: str) -> tuple[list[str], str]:
+    if name in BUNDLED:
+        from cube.pipeline import JobSpec, load_corpus
 
-    counts = {}
+        frame, _, _ = load_corpus(JobSpec(out=Path("unused"), sample=BUNDLED[name]))
+        return frame["text"].tolist(), "bundled State of the Union passages (public domain)"
+    from corpora import CORPORA
 
-    def cube_defaults(seed):
-        topic_model = cube.topics.fit(docs, vectors, seed=seed, n_epochs=n_epochs)
-        counts.setdefault(seed, len(set(topic_model.topics_) - {-1}))
-        return topic_model
+    if name not in CORPORA:
+        raise SystemExit(f"unknown corpus {name!r}; choose from {', '.join([*BUNDLED, *CORPORA])}")
+    corpus = CORPORA[name]
+    return corpus.load(), f"{corpus.kind}: {corpus.source} ({corpus.licence})"
 
+
+def term_checks(topics, texts: list[str]) -> dict[str, float]:
+    """Over the top 10 terms of every topic: stop-word share and the three defects' counts."""
+    from cube.topics._terms import contains, is_stop_word, literal_terms
+
+    words = {t: ws for t, ws in topics.top(10).items() if t != -1}
+    every = [w for ws in words.values() for w in ws]
+    terms = set(every)
+    longest = max((len(t.split()) for t in terms), default=1)
+    standing = set()
+    for text in texts:
+        standing |= literal_terms(text, longest) & terms
+    short = sum(any(len(p) < 2 or p.isdigit() for p in w.split()) for w in every)
+    absent = sum(w.lower() not in standing for w in every)
+    beside = sum(any(v != w and contains(v, w) for v in ws) for ws in words.values() for w in ws)
+    stop = sum(any(is_stop_word(p) for p in w.lower().split()) for w in every)
     return {
-        FAST: cube_defaults,
-        EXACT: lambda seed: cube.topics.fit(docs, exact_vectors, seed=seed, n_epochs=n_epochs),
-        "(a0) cube 0.1 defaults": lambda seed: cube.topics.fit(
-            docs,
-            vectors,
-            seed=seed,
-            n_epochs=n_epochs,
-            representation="keybert+mmr",
-            reduce_frequent_words=False,
-            outlier_threshold=None,
-        ),
-        "(b)  plain BERTopic": lambda seed: plain_bertopic(
-            docs, vectors, seed, stop_words=False, n_epochs=n_epochs
-        ),
-        "(c)  BERTopic + stop words": lambda seed: plain_bertopic(
-            docs, vectors, seed, stop_words=True, n_epochs=n_epochs
-        ),
-        "(d)  LDA, as many topics as (a)": lambda seed: cube.topics.lda(docs, counts[seed], seed),
+        "stop": stop / len(every) if every else math.nan,
+        "defects": f"{short}/{absent}/{beside}",
+        "n_terms": len(every),
     }
 
 
-def labels_of(model) -> np.ndarray:
-    return np.asarray(getattr(model, "topics_", None) or model.labels)
+def own_analyzer_npmi(topics, texts, analyzer) -> float:
+    """The headline as cube 0.2 counted it: presence by the model's own analyzer, every pair."""
+    words = {t: ws for t, ws in topics.top(10).items() if t != -1}
+    vocab = {w: i for i, w in enumerate(sorted({w for ws in words.values() for w in ws}))}
+    present = np.zeros((len(texts), len(vocab)), bool)
+    for d, text in enumerate(texts):
+        for term in analyzer(text):
+            if term in vocab:
+                present[d, vocab[term]] = True
+    df = present.sum(0)
+    co = present.T.astype(np.int64) @ present.astype(np.int64)
+    scores = []
+    for ws in words.values():
+        pairs = []
+        for a, b in itertools.combinations([vocab[w] for w in ws], 2):
+            joint = co[a, b]
+            if joint == 0:
+                pairs.append(-1.0)
+            elif joint == len(texts):
+                pairs.append(1.0)
+            else:
+                p = joint / len(texts)
+                pairs.append(math.log(joint * len(texts) / (df[a] * df[b])) / -math.log(p))
+        if pairs:
+            scores.append(np.mean(pairs))
+    return float(np.mean(scores))
 
 
-def measure(sample: str, n_epochs: int | None) -> list[str]:
+def measure(name: str, seeds: tuple[int, ...], systems: tuple[str, ...], exact: bool) -> list[str]:
     from sklearn.metrics import adjusted_rand_score
 
     import cube
-    from cube._config import DEFAULT_MODEL
-    from cube.embeddings import choose_backend, resolve_model
 
-    docs = corpus(sample)
-    choice = choose_backend(None, resolve_model(DEFAULT_MODEL))
-    backend, why = choice.name, choice.reason
+    texts, where = load_texts(name)
+    words = np.array([len(t.split()) for t in texts])
     started = time.perf_counter()
-    vectors = cube.embed(docs)
+    vectors = cube.embed(texts)
     embed_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    exact_vectors = cube.embed(docs, backend="torch")
-    exact_seconds = time.perf_counter() - started
-    cosine = np.sum(vectors * exact_vectors, axis=1) / (
-        np.linalg.norm(vectors, axis=1) * np.linalg.norm(exact_vectors, axis=1)
-    )
-    overlap = neighbour_overlap(vectors, exact_vectors)
-    started = time.perf_counter()
-    for seed in SEEDS:  # every BERTopic contender reads these from the cache
-        cube.reduce(vectors, 5, seed=seed, n_epochs=n_epochs)
-    reduce_seconds = (time.perf_counter() - started) / len(SEEDS)
     lines = [
-        f"{len(docs)} passages: embed {embed_seconds:.1f} s ({backend}: {why}), exact path "
-        f"(torch) {exact_seconds:.1f} s; vectors against torch: mean cosine {cosine.mean():.4f} "
-        f"(min {cosine.min():.4f}), 10-NN overlap {overlap:.3f}",
-        f"5-D UMAP ({n_epochs or cube.reductions.default_epochs(len(docs), 5)} epochs) "
-        f"{reduce_seconds:.1f} s "
-        "a seed (shared by (a)-(c), excluded below)",
-        f"{'model':34s} {'NPMI':>7s} {'div@10':>7s} {'div@25':>7s} {'outliers':>8s} "
-        f"{'topics':>6s} {'ARI':>5s} {'fit s':>6s}",
+        f"## {name}: {len(texts)} texts, median {int(np.median(words))} words; {where}",
+        f"embeddings {embed_seconds:.1f} s (cached after the first run); seeds {seeds}",
+        f"{'system':30s} {'npmi':>7s} {'c_npmi':>7s} {'div@10':>6s} {'div@25':>6s} "
+        f"{'stop':>5s} {'defects':>9s} {'outl':>6s} {'topics':>6s} {'ARI':>5s} {'fit s':>6s}",
     ]
-    means = {}
-    for name, fit in contenders(docs, vectors, exact_vectors, n_epochs).items():
-        started = time.perf_counter()
-        first = fit(SEEDS[0])
-        seconds = time.perf_counter() - started
-        overall = cube.topics.evaluate(first, docs).loc["overall"]
-        models = [first] + [fit(seed) for seed in SEEDS[1:]]
-        labels = [labels_of(model) for model in models]
-        if name in (FAST, EXACT):
-            rows = [overall] + [cube.topics.evaluate(m, docs).loc["overall"] for m in models[1:]]
-            means[name] = {
-                k: float(np.mean([r[k] for r in rows])) for k in ("npmi", "diversity@10")
+    print("\n".join(lines), flush=True)
+    k = None
+
+    def fit_of(system):
+        nonlocal k
+        if system in ("cube", "cube-before", "cube-exact"):
+            chosen = cube.embed(texts, backend="torch") if system == "cube-exact" else vectors
+            return (peers.cube_before if system == "cube-before" else peers.cube_defaults)(
+                texts, chosen
+            )
+        k = k or _topics_of_cube(texts, vectors)
+        return {
+            "bertopic": lambda: peers.plain_bertopic(texts, vectors),
+            "keynmf": lambda: peers.keynmf(texts, vectors, k),
+            "turftopic": lambda: peers.turftopic_clustering(texts, vectors),
+            "fastopic": lambda: peers.fastopic(texts, vectors, k),
+            "lda": lambda: peers.lda(texts, k),
+        }[system]()
+
+    means, largest = {}, []
+    order = [s for s in systems if s != "cube"]
+    order = (["cube"] if "cube" in systems else []) + (["cube-exact"] if exact else []) + order
+    for system in order:
+        fit = fit_of(system)
+        runs, seconds = [], []
+        for seed in seeds:
+            started = time.perf_counter()
+            runs.append(fit(seed))
+            seconds.append(time.perf_counter() - started)
+        frames = [cube.topics.evaluate(run, texts) for run in runs]
+        overall = frames[0].loc["overall"]
+        if system == "cube":
+            k = int(overall["n_topics"])
+            table = frames[0].drop(index=["overall", -1], errors="ignore")
+            largest = table.sort_values("size", ascending=False).head(5)
+        if system in ("cube", "cube-exact"):
+            means[system] = {
+                c: float(np.mean([f.loc["overall", c] for f in frames]))
+                for c in ("npmi", "diversity@10")
             }
-        ari = np.mean([adjusted_rand_score(a, b) for a, b in itertools.combinations(labels, 2)])
+        checks = term_checks(runs[0], texts)
+        labels = [run.labels for run in runs]
+        ari = (
+            np.mean([adjusted_rand_score(a, b) for a, b in itertools.combinations(labels, 2)])
+            if len(runs) > 1
+            else math.nan
+        )
         lines.append(
-            f"{name:34s} {overall['npmi']:+7.3f} {overall['diversity@10']:7.3f} "
-            f"{overall['diversity@25']:7.3f} {overall['outlier_share']:8.1%} "
-            f"{int(overall['n_topics']):6d} {ari:5.2f} {seconds:6.1f}"
+            f"{TITLES[system]:30s} {overall['npmi']:+7.3f} {overall['c_npmi']:+7.3f} "
+            f"{overall['diversity@10']:6.3f} {overall['diversity@25']:6.3f} "
+            f"{checks['stop']:5.0%} {checks['defects']:>9s} {overall['outlier_share']:6.1%} "
+            f"{int(overall['n_topics']):6d} {ari:5.2f} {np.mean(seconds):6.1f}"
         )
         print(lines[-1], flush=True)
-    npmi = means[FAST]["npmi"] - means[EXACT]["npmi"]
-    diversity = means[FAST]["diversity@10"] - means[EXACT]["diversity@10"]
-    holds = abs(npmi) <= NPMI_LINE and abs(diversity) <= DIVERSITY_LINE
-    lines.append(
-        f"quality line, (a) against (a'), mean of seeds {SEEDS}: NPMI {means[FAST]['npmi']:+.3f} vs "
-        f"{means[EXACT]['npmi']:+.3f} (diff {npmi:+.3f}, line {NPMI_LINE}), diversity@10 "
-        f"{means[FAST]['diversity@10']:.3f} vs {means[EXACT]['diversity@10']:.3f} (diff "
-        f"{diversity:+.3f}, line {DIVERSITY_LINE}): {'holds' if holds else 'FAILS'}"
-    )
-    print(lines[-1], flush=True)
+    if len(largest):
+        lines.append("cube's five largest topics (size: top 10 words):")
+        lines += [f"  {int(row['size']):5d}: {row['words']}" for _, row in largest.iterrows()]
+    if "cube-exact" in means:
+        npmi = means["cube"]["npmi"] - means["cube-exact"]["npmi"]
+        div = means["cube"]["diversity@10"] - means["cube-exact"]["diversity@10"]
+        holds = abs(npmi) <= NPMI_LINE and abs(div) <= DIVERSITY_LINE
+        lines.append(
+            f"quality line, int8 ONNX against float32 torch, mean of seeds: NPMI diff {npmi:+.3f} "
+            f"(line {NPMI_LINE}), diversity@10 diff {div:+.3f} (line {DIVERSITY_LINE}): "
+            + ("holds" if holds else "FAILS")
+        )
+    if "cube-before" in systems:
+        lines.append(_headlines(texts, vectors, seeds[0]))
+    print("\n".join(lines[-7:]), flush=True)
     return lines
 
 
-def neighbour_overlap(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
-    """Mean share of each row's k nearest neighbours (cosine) that ``a`` and ``b`` agree on."""
-    from cube.reductions import exact_knn
+def _topics_of_cube(texts, vectors) -> int:
+    import cube
 
-    near_a, _ = exact_knn(a, k + 1)
-    near_b, _ = exact_knn(b, k + 1)
-    return float(
-        np.mean([len(set(x[1:]) & set(y[1:])) / k for x, y in zip(near_a, near_b, strict=True)])
-    )
+    return len(set(cube.topics.fit(texts, vectors, seed=0).topics_) - {-1})
+
+
+def _headlines(texts, vectors, seed) -> str:
+    """cube's headline passage NPMI, counted as 0.2 counted it and as it is counted now."""
+    import cube
+    from cube.topics import TopicWords
+
+    parts = []
+    for label, fit in (
+        ("before #27", peers.cube_before_model),
+        ("now", lambda t, v, s: cube.topics.fit(t, v, seed=s)),
+    ):
+        model = fit(texts, vectors, seed)
+        topics = TopicWords.from_bertopic(model)
+        old = own_analyzer_npmi(topics, texts, model.vectorizer_model.build_analyzer())
+        new = cube.topics.evaluate(topics, texts).loc["overall", "npmi"]
+        parts.append(f"{label}: {old:+.3f} counted by the model's analyzer, {new:+.3f} literally")
+    return "headline npmi, cube " + "; ".join(parts)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sample", nargs="+", default=["4000", "all"], help="sizes, or 'all'")
-    parser.add_argument("--n-epochs", type=int, help="UMAP epochs (default: cube's)")
+    parser.add_argument("--corpora", nargs="+", default=["sotu-4000", "sotu-all"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
+    parser.add_argument("--exact-path", action="store_true", help="add cube on torch vectors")
     args = parser.parse_args()
-    tables = [measure(sample, args.n_epochs) for sample in args.sample]
+    tables = [
+        measure(name, tuple(args.seeds), tuple(args.systems), args.exact_path)
+        for name in args.corpora
+    ]
     print()
     for table in tables:
-        print("\n".join(table))
-        print()
-    print(PAPER)
+        print("\n".join(table), end="\n\n")
 
 
 if __name__ == "__main__":
