@@ -5,6 +5,8 @@ system needs to embed words too (KeyNMF, FASTopic's doc model), it gets cube's e
 system loads another copy of the model. Peers install from PyPI (``uv sync --group bench``):
 
 - plain BERTopic (``bertopic``): ``BERTopic()`` as its README starts, UMAP seeded so runs repeat;
+  and with ``CountVectorizer(stop_words="english")``, as its documentation advises
+  (``bertopic-stop``): stop words in topic words score -1 in windows without stop words;
 - Turftopic (``turftopic``): ``KeyNMF(k)`` and ``ClusteringTopicModel()`` (its defaults: t-SNE,
   HDBSCAN, soft c-TF-IDF);
 - FASTopic (``fastopic``): ``FASTopic(k, Preprocess(vocab_size=10000))`` from ``topmost``, as
@@ -63,8 +65,9 @@ def cube_defaults(docs, vectors, **settings) -> Callable[[int], TopicWords]:
 
 
 def cube_before_model(docs, vectors, seed: int):
-    """cube's defaults before issue #27 (a fitted BERTopic): scikit-learn's stop words out
-    *before* word pairs are formed, one-letter words allowed, a phrase beside its own words."""
+    """cube's defaults before issues #22 and #27 (a fitted BERTopic): scikit-learn's stop words
+    out *before* word pairs are formed, one-letter words allowed, a phrase beside its own
+    words, plain c-TF-IDF words, outliers joined at cosine 0.5 with no cap, HDBSCAN as is."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     import cube
@@ -77,6 +80,9 @@ def cube_before_model(docs, vectors, seed: int):
         min_df=2 if len(docs) >= 200 else 1,
     )
     model.representation_model = None
+    from hdbscan import HDBSCAN  # without the refit on a one-topic answer
+
+    model.hdbscan_model = HDBSCAN(**model.hdbscan_model.get_params())
     cube.topics.fit_transform(model, list(docs), vectors, outlier_threshold=0.5)
     return model
 
@@ -85,15 +91,20 @@ def cube_before(docs, vectors) -> Callable[[int], TopicWords]:
     return lambda seed: TopicWords.from_bertopic(cube_before_model(docs, vectors, seed))
 
 
-def plain_bertopic(docs, vectors, n_epochs=None) -> Callable[[int], TopicWords]:
+def plain_bertopic(docs, vectors, n_epochs=None, stop_words=None) -> Callable[[int], TopicWords]:
+    """``BERTopic()``; with ``stop_words="english"``, the vectorizer BERTopic's own
+    documentation recommends (``CountVectorizer(stop_words="english")``)."""
+
     def fit(seed: int) -> TopicWords:
         from bertopic import BERTopic
+        from sklearn.feature_extraction.text import CountVectorizer
 
         from cube.reductions import UMAPParams
         from cube.topics import CachedUMAP
 
         model = BERTopic(
-            umap_model=CachedUMAP(UMAPParams(n_components=5, seed=seed, n_epochs=n_epochs))
+            umap_model=CachedUMAP(UMAPParams(n_components=5, seed=seed, n_epochs=n_epochs)),
+            vectorizer_model=CountVectorizer(stop_words=stop_words) if stop_words else None,
         )
         model.fit_transform(list(docs), embeddings=vectors)
         return TopicWords.from_bertopic(model)

@@ -38,12 +38,22 @@ sys.path.insert(0, str(Path(__file__).parent))
 import peers
 
 BUNDLED = {"sotu-4000": 4000, "sotu-all": None}
-SYSTEMS = ("cube", "cube-before", "bertopic", "keynmf", "turftopic", "fastopic", "lda")
+SYSTEMS = (
+    "cube",
+    "cube-before",
+    "bertopic",
+    "bertopic-stop",
+    "keynmf",
+    "turftopic",
+    "fastopic",
+    "lda",
+)
 TITLES = {
     "cube": "cube defaults",
     "cube-before": "cube before #27",
     "cube-exact": "cube defaults, float32 torch",
     "bertopic": "plain BERTopic",
+    "bertopic-stop": "BERTopic, stop words out",
     "keynmf": "Turftopic KeyNMF",
     "turftopic": "Turftopic clustering",
     "fastopic": "FASTopic (topmost)",
@@ -145,6 +155,7 @@ def measure(name: str, seeds: tuple[int, ...], systems: tuple[str, ...], exact: 
         k = k or _topics_of_cube(texts, vectors)
         return {
             "bertopic": lambda: peers.plain_bertopic(texts, vectors),
+            "bertopic-stop": lambda: peers.plain_bertopic(texts, vectors, stop_words="english"),
             "keynmf": lambda: peers.keynmf(texts, vectors, k),
             "turftopic": lambda: peers.turftopic_clustering(texts, vectors),
             "fastopic": lambda: peers.fastopic(texts, vectors, k),

@@ -123,3 +123,43 @@ def no_embedding_model(monkeypatch):
         raise AssertionError("the embedding model was asked for")
 
     monkeypatch.setattr(cube.embeddings, "embed", refuse)
+
+
+def test_coherent_terms_choose_words_that_stand_together():
+    from cube.topics._components import _coherent_order
+
+    # Candidates a, b, c, d by c-TF-IDF (a best); a and c share windows, a and b never do.
+    npmi = np.array(
+        [
+            [1.0, -1.0, 0.8, 0.0],
+            [-1.0, 1.0, -0.5, 0.1],
+            [0.8, -0.5, 1.0, 0.2],
+            [0.0, 0.1, 0.2, 1.0],
+        ]
+    )
+    relevance = np.array([1.0, 0.9, 0.8, 0.7])
+    assert _coherent_order(npmi, relevance, weight=1.0, n=3) == [0, 2, 3]
+    # Weighted heavily, c-TF-IDF's own order comes back.
+    assert _coherent_order(npmi, relevance, weight=100.0, n=3) == [0, 1, 2]
+
+
+@pytest.mark.model
+def test_the_default_words_are_the_topics_own_and_more_coherent_in_windows():
+    texts = cube.datasets.load("sotu", sample=800, seed=4)["text"].tolist()
+    vectors = cube.embed(texts)
+    plain = cube.topics.fit(texts, vectors, representation="ctfidf")
+    model = cube.topics.fit(texts, vectors)  # the default: "coherent", same clustering
+    assert model.topics_ == plain.topics_
+    names = list(model.vectorizer_model.get_feature_names_out())
+    rows = model.c_tf_idf_.toarray()
+    words = {t: [w for w, _ in model.get_topic(t)] for t in model.get_topics() if t != -1}
+    for topic, chosen in words.items():
+        row = rows[topic + model._outliers]
+        thirtieth = np.sort(row)[-30]  # BERTopic proposes a topic's 30 best (ties at the cut)
+        assert all(row[names.index(w)] >= thirtieth for w in chosen), "the topic's own terms"
+        assert not [(a, b) for a in chosen for b in chosen if a != b and contains(a, b)]
+    ours = cube.topics.windowed_npmi(words, texts)
+    theirs = cube.topics.windowed_npmi(
+        {t: [w for w, _ in plain.get_topic(t)] for t in words}, texts
+    )
+    assert np.mean(list(ours.values())) > np.mean(list(theirs.values())) + 0.02

@@ -216,6 +216,7 @@ def _work(
         docs,
         embeddings,
         outlier_threshold=settings.outlier_threshold,
+        max_outlier_share=settings.max_outlier_share,
         reduction=clustered_in,
     )
     clustered = np.asarray(topic_model.hdbscan_model.labels_) != -1

@@ -133,6 +133,7 @@ class Plan:
             "min_topic_size": self.min_topic_size,
             "representation": self.settings.representation,
             "outlier_threshold": self.settings.outlier_threshold,
+            "max_outlier_share": self.settings.max_outlier_share,
             "umap": self.settings.umap_params().as_dict(),
             "text_column": self.columns.text,
             "time_column": self.columns.time,

@@ -50,14 +50,38 @@ class CubeEmbedder(BaseEmbedder):
         return embed(list(documents), self.model_name, show_progress=verbose or None)
 
 
+# A clustering that puts more than this share of the documents in one topic has found no
+# topics: on 5,000 short quotations HDBSCAN's defaults gave 2 topics, one of 82 %.
+MAX_TOPIC_SHARE = 0.5
+
+
 class TimedHDBSCAN(HDBSCAN):
-    """HDBSCAN that remembers how long ``fit`` took, in ``fit_seconds_`` (stage timings)."""
+    """HDBSCAN that remembers how long ``fit`` took (``fit_seconds_``, for stage timings) and
+    does not answer "one topic" for a corpus.
+
+    When one cluster holds more than half the documents and ``min_samples`` was left to its
+    default (``min_cluster_size``), it fits again with ``min_samples = min_cluster_size // 4``
+    (a lower density bar, so the large cluster splits into the groups inside it) and keeps that
+    setting; ``refit_`` says whether it did. On 5,000 quotations: 2 topics (largest 82 %)
+    became 32 (largest 12 %); corpora that did not need it are unchanged.
+    """
 
     def fit(self, X, y=None, **kwargs):
         started = time.perf_counter()
         result = super().fit(X, y, **kwargs)
+        self.refit_ = False
+        if self.min_samples is None and _largest_share(self.labels_) > MAX_TOPIC_SHARE:
+            self.min_samples = max(1, self.min_cluster_size // 4)
+            result = super().fit(X, y, **kwargs)
+            self.refit_ = True
         self.fit_seconds_ = time.perf_counter() - started
         return result
+
+
+def _largest_share(labels: np.ndarray) -> float:
+    labels = np.asarray(labels)
+    clustered = labels[labels >= 0]
+    return float(np.bincount(clustered).max() / len(labels)) if len(clustered) else 0.0
 
 
 class CachedUMAP(BaseEstimator):

@@ -18,9 +18,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MIN_DOCUMENTS = 50
 # Outliers whose embedding is at least this cosine-similar to a topic's join it; the rest stay
-# -1. With all-MiniLM-L6-v2 on the default run: 29 % outliers before, 11 % after, topic words
-# as coherent (bench/quality.py).
+# -1. With all-MiniLM-L6-v2 on the default run: 35 % outliers before, 14 % after, topic words
+# as coherent (bench/defaults.py).
 DEFAULT_OUTLIER_THRESHOLD = 0.5
+# ... and while more than this share of the corpus would stay in no topic, the threshold is
+# lowered until only this share stays: short texts (e-mails, quotations) leave 40-50 % of a
+# corpus as outliers at 0.5 (bench/defaults.py, every corpus). Never below OUTLIER_FLOOR.
+DEFAULT_MAX_OUTLIER_SHARE = 0.10
+OUTLIER_FLOOR = 0.2
 
 
 def default_min_topic_size(n_documents: int) -> int:
@@ -45,8 +50,10 @@ def make_vectorizer(n_documents: int, *, min_df: int | None = None):
 
     Words of two letters or more, no digits, no English stop words (nor their contractions);
     a phrase only where its two words stand together in a text. ``min_df``: BERTopic fits the
-    vectorizer on each topic's documents joined into one, so it counts *topics*: 2 (a term
-    in at least two topics) from 200 documents on.
+    vectorizer on each topic's documents joined into one, so it counts *topics*, not
+    documents; the default 1 keeps a term found in one topic only (a topic's own words: 2,
+    cube 0.2's default, was as coherent and less diverse in ``bench/defaults.py``).
+    ``n_documents`` is kept for callers that scale it.
 
     Example:
         >>> make_vectorizer(4000).fit(docs).get_feature_names_out()[:3]
@@ -57,7 +64,7 @@ def make_vectorizer(n_documents: int, *, min_df: int | None = None):
 
     return CountVectorizer(
         analyzer=TermAnalyzer(),
-        min_df=min_df if min_df is not None else (2 if n_documents >= 200 else 1),
+        min_df=min_df if min_df is not None else 1,
     )
 
 
@@ -72,7 +79,7 @@ def check_corpus_size(n_documents: int, min_topic_size: int) -> None:
         )
 
 
-REPRESENTATIONS = ("keybert+mmr", "keybert", "mmr", "ctfidf")
+REPRESENTATIONS = ("coherent", "ctfidf", "keybert+mmr", "keybert", "mmr")
 
 
 @dataclass(frozen=True)
@@ -86,13 +93,20 @@ class TopicSettings:
         n_neighbors: UMAP's neighbourhood: smaller finds more local, smaller topics.
         n_epochs: UMAP's optimization epochs (default: UMAP's, 500 below 10,000 documents).
         seed: makes UMAP (and so the topics) reproducible.
-        representation: how topic words are chosen: ``ctfidf`` (c-TF-IDF, the default: the
-            most coherent words in ``bench/quality.py``), ``keybert``, ``mmr`` or ``keybert+mmr``.
+        representation: how topic words are chosen: ``coherent`` (the default: among each
+            topic's 20 best c-TF-IDF terms, the ones that stand together in 10-word windows,
+            :class:`CoherentTerms`; the most coherent on every corpus of
+            ``bench/defaults.py``), ``ctfidf`` (the c-TF-IDF ranking as it is), ``keybert``,
+            ``mmr`` or ``keybert+mmr``. Every one keeps a phrase and its own word apart
+            (:class:`DistinctTerms`).
         reduce_frequent_words: damp words frequent in every topic (c-TF-IDF's square root of
             term frequency), so "government" does not name half the topics.
         outlier_threshold: after clustering, give each outlier (``-1``) the topic whose
             embedding is most similar to its own, when that cosine similarity is at least this;
             ``None`` keeps HDBSCAN's outliers as they are.
+        max_outlier_share: while more than this share of the documents would stay in no
+            topic, the threshold is lowered (not below 0.2) until only this share stays;
+            ``None``: the threshold alone decides.
         top_n_words: words kept per topic.
         nr_topics: merge down to this many topics (or ``"auto"``).
         verbose: BERTopic's own logging.
@@ -103,9 +117,10 @@ class TopicSettings:
     n_neighbors: int = DEFAULT_NEIGHBORS
     n_epochs: int | None = None
     seed: int = 0
-    representation: str = "ctfidf"
+    representation: str = "coherent"
     reduce_frequent_words: bool = True
     outlier_threshold: float | None = DEFAULT_OUTLIER_THRESHOLD
+    max_outlier_share: float | None = DEFAULT_MAX_OUTLIER_SHARE
     top_n_words: int = 10
     nr_topics: int | str | None = None
     verbose: bool = False
@@ -115,6 +130,10 @@ class TopicSettings:
             raise InputError(
                 f"unknown representation {self.representation!r}; "
                 f"use one of {', '.join(REPRESENTATIONS)}"
+            )
+        if self.max_outlier_share is not None and not 0 <= self.max_outlier_share <= 1:
+            raise InputError(
+                f"max_outlier_share must be between 0 and 1 (or None), got {self.max_outlier_share}"
             )
 
     def umap_params(self) -> UMAPParams:
@@ -127,7 +146,7 @@ class TopicSettings:
         """BERTopic's representation: :class:`DistinctTerms` first, then the chosen steps."""
         from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
 
-        from cube.topics._components import DistinctTerms
+        from cube.topics._components import CoherentTerms, DistinctTerms
 
         def keybert():
             return KeyBERTInspired(top_n_words=self.top_n_words, random_state=self.seed)
@@ -135,6 +154,12 @@ class TopicSettings:
         def mmr():
             return MaximalMarginalRelevance(diversity=0.3, top_n_words=self.top_n_words)
 
+        if self.representation == "coherent":
+            # BERTopic proposes 30 c-TF-IDF candidates a topic; all 30 stay distinct.
+            return [
+                DistinctTerms(top_n_words=30),
+                CoherentTerms(top_n_words=self.top_n_words, candidates=20, weight=1.0),
+            ]
         steps = {
             "keybert+mmr": lambda: [keybert(), mmr()],
             "keybert": lambda: [keybert()],
@@ -214,7 +239,11 @@ def fit(
     elif len(embeddings) != len(docs):
         raise InputError(f"got {len(docs)} documents but {len(embeddings)} embeddings")
     fit_transform(
-        topic_model, docs, np.asarray(embeddings), outlier_threshold=settings.outlier_threshold
+        topic_model,
+        docs,
+        np.asarray(embeddings),
+        outlier_threshold=settings.outlier_threshold,
+        max_outlier_share=settings.max_outlier_share,
     )
     return topic_model
 
@@ -225,17 +254,22 @@ def fit_transform(
     embeddings: np.ndarray,
     *,
     outlier_threshold: float | None = None,
+    max_outlier_share: float | None = None,
     reduction: Reduction | None = None,
 ) -> tuple[list[int], np.ndarray]:
     """``topic_model.fit_transform`` with clear errors for corpora that yield no topics.
 
     With ``outlier_threshold``, outliers close enough to a topic then join it
-    (:func:`reassign_outliers`). ``reduction``: the embeddings' reduction, when the caller
+    (:func:`reassign_outliers`, with ``max_outlier_share``). ``reduction``: the embeddings' reduction, when the caller
     has it already (made with ``topic_model.umap_model.umap_params``); it is used as is.
     Returns each document's topic and HDBSCAN's probability.
     """
     if reduction is not None:
         topic_model.umap_model.hand_over(embeddings, reduction)
+    final = topic_model.representation_model
+    if outlier_threshold is not None:
+        # The words are redone once the outliers have joined: the costly steps wait till then.
+        topic_model.representation_model = _cheap_steps(final)
     try:
         topics, probabilities = topic_model.fit_transform(docs, embeddings=embeddings)
     except ValueError as exc:
@@ -245,20 +279,67 @@ def fit_transform(
             "the documents have no words left once stop words and numbers are removed; "
             "check that the text column holds the documents"
         ) from exc
+    finally:
+        topic_model.representation_model = final
     if len(set(topics) - {-1}) < 2:
         raise InputError(
             f"found fewer than 2 topics in {len(docs)} documents with min_topic_size="
             f"{topic_model.min_topic_size}; lower min_topic_size= or add documents"
         )
     if outlier_threshold is not None and -1 in topics:
-        topics = reassign_outliers(topic_model, docs, embeddings, threshold=outlier_threshold)
+        topics = reassign_outliers(
+            topic_model, docs, embeddings, threshold=outlier_threshold, max_share=max_outlier_share
+        )
+    elif outlier_threshold is not None and _cheap_steps(final) is not final:
+        _redo_words(topic_model, docs, topics)
     return topics, probabilities
 
 
+def _cheap_steps(representation):
+    """The representation without :class:`CoherentTerms` (which counts windows over the whole
+    corpus); the same object when there is nothing to leave out."""
+    steps = representation if isinstance(representation, list) else [representation]
+    cheap = [s for s in steps if type(s).__name__ != "CoherentTerms"]
+    if len(cheap) == len(steps):
+        return representation
+    return cheap or None
+
+
+def _redo_words(topic_model: BERTopic, docs: list[str], topics: Sequence[int]) -> None:
+    """Recompute the topics' words for these labels with the model's own vectorizer, c-TF-IDF
+    and representation (BERTopic's ``update_topics`` would otherwise swap in plain ones)."""
+    import logging
+
+    logger = logging.getLogger("BERTopic")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # its warning about custom labels is about later merges
+    try:
+        topic_model.update_topics(
+            docs,
+            topics=list(topics),
+            top_n_words=topic_model.top_n_words,
+            vectorizer_model=topic_model.vectorizer_model,
+            ctfidf_model=topic_model.ctfidf_model,
+            representation_model=topic_model.representation_model,
+        )
+    finally:
+        logger.setLevel(level)
+
+
 def reassign_outliers(
-    topic_model: BERTopic, docs: Sequence[str], embeddings: np.ndarray, *, threshold: float
+    topic_model: BERTopic,
+    docs: Sequence[str],
+    embeddings: np.ndarray,
+    *,
+    threshold: float,
+    max_share: float | None = None,
 ) -> list[int]:
     """Give outliers the most similar topic (cosine ≥ ``threshold``), then redo the words.
+
+    With ``max_share``, when more than that share of ``docs`` would stay in no topic, the
+    threshold is lowered to the similarity that leaves exactly that share (never below
+    ``OUTLIER_FLOOR``): the outliers closest to a topic join first
+    (:func:`outlier_threshold_for`).
 
     BERTopic's ``reduce_outliers`` only returns new labels; its ``update_topics`` then swaps in
     a plain ``CountVectorizer`` and drops the representation unless told otherwise, so topic
@@ -268,28 +349,45 @@ def reassign_outliers(
     Example:
         >>> topics = cube.topics.reassign_outliers(topic_model, docs, vectors, threshold=0.5)
     """
-    import logging
 
     docs = list(docs)
-    logger = logging.getLogger("BERTopic")
-    level = logger.level
-    logger.setLevel(logging.ERROR)  # its warning about custom labels is about later merges
-    try:
-        topics = topic_model.reduce_outliers(
-            docs,
-            topic_model.topics_,
-            strategy="embeddings",
-            embeddings=np.asarray(embeddings),
-            threshold=threshold,
-        )
-        topic_model.update_topics(
-            docs,
-            topics=topics,
-            top_n_words=topic_model.top_n_words,
-            vectorizer_model=topic_model.vectorizer_model,
-            ctfidf_model=topic_model.ctfidf_model,
-            representation_model=topic_model.representation_model,
-        )
-    finally:
-        logger.setLevel(level)
+    if max_share is not None:
+        threshold = outlier_threshold_for(topic_model, embeddings, threshold, max_share)
+    topics = topic_model.reduce_outliers(
+        docs,
+        topic_model.topics_,
+        strategy="embeddings",
+        embeddings=np.asarray(embeddings),
+        threshold=threshold,
+    )
+    _redo_words(topic_model, docs, topics)
     return [int(t) for t in topics]
+
+
+def outlier_threshold_for(
+    topic_model: BERTopic, embeddings: np.ndarray, threshold: float, max_share: float
+) -> float:
+    """The similarity from which outliers join a topic so that at most ``max_share`` of the
+    documents stay in none: ``threshold`` when it already does, else lower, not below
+    ``OUTLIER_FLOOR``. Similarities as BERTopic's ``reduce_outliers`` computes them (cosine
+    to the topic embeddings).
+
+    Example:
+        >>> outlier_threshold_for(topic_model, vectors, threshold=0.5, max_share=0.1)
+        0.41...
+    """
+    if not 0 <= max_share <= 1:
+        raise InputError(f"max_outlier_share must be between 0 and 1, got {max_share}")
+    labels = np.asarray(topic_model.topics_)
+    outliers = np.flatnonzero(labels == -1)
+    allowed = int(max_share * len(labels))
+    if len(outliers) <= allowed:
+        return threshold
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    topics = topic_model.topic_embeddings_[topic_model._outliers :]
+    best = np.sort(cosine_similarity(np.asarray(embeddings)[outliers], topics).max(axis=1))[::-1]
+    needed = len(outliers) - allowed  # outliers that must join a topic
+    if best[needed - 1] >= threshold:
+        return threshold
+    return float(max(OUTLIER_FLOOR, best[needed - 1]))

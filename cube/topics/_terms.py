@@ -28,7 +28,10 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 # Words made of letters, with inner hyphens or apostrophes ("well-being", "nation's").
-WORD = re.compile(r"(?u)\b[^\W\d_][^\W\d_'-]*(?:['-][^\W\d_]+)*\b")
+_WORD_PATTERN = r"(?u)\b[^\W\d_][^\W\d_'-]*(?:['-][^\W\d_]+)*\b"
+WORD = re.compile(_WORD_PATTERN)
+# Split on words, keeping them: [before, word, gap, word, ..., after] in one pass of C code.
+_SPLIT_ON_WORDS = re.compile("(" + _WORD_PATTERN.removeprefix("(?u)") + ")")
 MIN_LETTERS = 2
 # English contractions, as their endings; a contraction of a stop word is a stop word.
 _CONTRACTIONS = ("n't", "'s", "'m", "'re", "'ve", "'ll", "'d")
@@ -55,7 +58,23 @@ def is_stop_word(word: str, stop_words: frozenset[str] | None = None) -> bool:
         >>> is_stop_word("don't"), is_stop_word("nation's")
         (True, False)
     """
-    stop = english_stop_words() if stop_words is None else stop_words
+    if stop_words is None or stop_words is english_stop_words():
+        return _is_english_stop_word(word)
+    return _is_stop_word(word, stop_words)
+
+
+@lru_cache(maxsize=1 << 18)
+def _is_english_stop_word(word: str) -> bool:
+    return _is_stop_word(word, english_stop_words())
+
+
+@lru_cache(maxsize=1 << 18)
+def is_term_word(word: str) -> bool:
+    """A word that may be a term, or part of one: two letters or more, not a stop word."""
+    return len(word) >= MIN_LETTERS and not _is_english_stop_word(word)
+
+
+def _is_stop_word(word: str, stop: frozenset[str]) -> bool:
     word = word.replace("\u2019", "'")
     if word in stop:
         return True
@@ -74,16 +93,8 @@ def words_and_gaps(text: str) -> tuple[list[str], list[bool]]:
         >>> words_and_gaps("New York, then Boston")
         (['new', 'york', 'then', 'boston'], [True, False, True])
     """
-    text = text.lower()
-    words, joined = [], []
-    end = None
-    for match in WORD.finditer(text):
-        if end is not None:
-            gap = text[end : match.start()]
-            joined.append(bool(gap) and gap.isspace())
-        words.append(match.group())
-        end = match.end()
-    return words, joined
+    parts = _SPLIT_ON_WORDS.split(text.lower())
+    return parts[1::2], [gap.isspace() for gap in parts[2:-1:2]]
 
 
 class TermAnalyzer:
@@ -99,7 +110,7 @@ class TermAnalyzer:
 
     def __call__(self, text: str) -> list[str]:
         words, joined = words_and_gaps(text)
-        ok = [len(w) >= MIN_LETTERS and not is_stop_word(w) for w in words]
+        ok = [is_term_word(w) for w in words]
         terms = [w for w, good in zip(words, ok, strict=True) if good]
         if self.phrases:
             terms += [
