@@ -15,12 +15,12 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from cube._errors import InputError
-from cube.topics._terms import contains, english_stop_words, is_stop_word, words_and_gaps
+from cube.topics._terms import contains, is_stop_word, words_and_gaps
 
 WINDOW = 10  # gensim's default for c_npmi, and OCTIS's
 EPSILON = 1e-12  # gensim's: a pair never seen together scores log(eps / P(a)P(b)) / -log(eps)
@@ -37,31 +37,52 @@ def reference_tokens(
     A phrase (``"united states"``) is one token where its words stand next to each other in
     the text (white space only between them), before stop words are removed, so "work from
     home" never makes "work home". Stop words and their contractions ("don't") are left out.
+    For many texts, :func:`reference_tokenizer` prepares the phrases once.
 
     Example:
         >>> reference_tokens("The United States and the Navy.", ["united states"])
         ['united states', 'navy']
     """
-    stop = english_stop_words() if stop_words is None else stop_words
-    words, joined = words_and_gaps(text)
+    return reference_tokenizer(phrases, stop_words=stop_words)(text)
+
+
+def reference_tokenizer(
+    phrases: Iterable[str] = (), *, stop_words: frozenset[str] | None = None
+) -> Callable[[str], list[str]]:
+    """:func:`reference_tokens` for these phrases and stop words, as a function of the text.
+
+    Example:
+        >>> tokenize = reference_tokenizer(["united states"])
+        >>> [tokenize(text) for text in texts]
+    """
     by_length = _phrases_by_length(phrases)
-    tokens: list[str] = []
-    i = 0
-    while i < len(words):
-        for n, known in by_length:
-            if (
-                i + n <= len(words)
-                and all(joined[i : i + n - 1])
-                and tuple(words[i : i + n]) in known
-            ):
-                tokens.append(" ".join(words[i : i + n]))
-                i += n
-                break
-        else:
-            if not is_stop_word(words[i], stop):
-                tokens.append(words[i])
-            i += 1
-    return tokens
+
+    def is_stop(word: str) -> bool:
+        return is_stop_word(word, stop_words)  # cached for the default list
+
+    def tokenize(text: str) -> list[str]:
+        words, joined = words_and_gaps(text)
+        if not by_length:
+            return [w for w in words if not is_stop(w)]
+        tokens: list[str] = []
+        i = 0
+        while i < len(words):
+            for n, known in by_length:
+                if (
+                    i + n <= len(words)
+                    and all(joined[i : i + n - 1])
+                    and tuple(words[i : i + n]) in known
+                ):
+                    tokens.append(" ".join(words[i : i + n]))
+                    i += n
+                    break
+            else:
+                if not is_stop(words[i]):
+                    tokens.append(words[i])
+                i += 1
+        return tokens
+
+    return tokenize
 
 
 def _phrases_by_length(phrases: Iterable[str]) -> list[tuple[int, set[tuple[str, ...]]]]:
@@ -207,9 +228,8 @@ def windowed_npmi(
     topics = {t: tuple(dict.fromkeys(w.lower() for w in ws if w)) for t, ws in topics.items()}
     terms = sorted({w for ws in topics.values() for w in ws})
     if tokens is None:
-        stop = english_stop_words() if stop_words is None else stop_words
-        phrases = [t for t in terms if " " in t]
-        tokens = [reference_tokens(text, phrases, stop_words=stop) for text in texts]
+        tokenize = reference_tokenizer([t for t in terms if " " in t], stop_words=stop_words)
+        tokens = [tokenize(text) for text in texts]
     n_windows, counts, pairs = window_counts(tokens, terms, window=window, counting=counting)
     scores = npmi_of_pairs(n_windows, counts, pairs)
     column = {term: i for i, term in enumerate(terms)}

@@ -199,12 +199,13 @@ class CoherentTerms(BaseRepresentation):
         self.weight = weight
 
     def extract_topics(self, topic_model, documents, c_tf_idf, topics: Mapping) -> dict:
-        from cube.topics._coherence import npmi_of_pairs, reference_tokens, window_counts
+        from cube.topics._coherence import npmi_of_pairs, reference_tokenizer, window_counts
 
         pools = {t: [(w, s) for w, s in ws[: self.candidates] if w] for t, ws in topics.items()}
         terms = sorted({w for ws in pools.values() for w, _ in ws})
         phrases = [w for w in terms if " " in w]
-        tokens = [reference_tokens(text, phrases) for text in documents["Document"]]
+        tokenize = reference_tokenizer(phrases)
+        tokens = [tokenize(text) for text in documents["Document"]]
         n_windows, counts, pairs = window_counts(tokens, terms)
         npmi = npmi_of_pairs(n_windows, counts, pairs)
         column = {w: i for i, w in enumerate(terms)}
