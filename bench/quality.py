@@ -50,7 +50,7 @@ SYSTEMS = (
 )
 TITLES = {
     "cube": "cube defaults",
-    "cube-before": "cube before #27",
+    "cube-before": "cube 0.2 (before)",
     "cube-exact": "cube defaults, float32 torch",
     "bertopic": "plain BERTopic",
     "bertopic-stop": "BERTopic, stop words out",
@@ -162,7 +162,7 @@ def measure(name: str, seeds: tuple[int, ...], systems: tuple[str, ...], exact: 
             "lda": lambda: peers.lda(texts, k),
         }[system]()
 
-    means, largest = {}, []
+    means, largest = {}, {}
     order = [s for s in systems if s != "cube"]
     order = (["cube"] if "cube" in systems else []) + (["cube-exact"] if exact else []) + order
     for system in order:
@@ -176,8 +176,9 @@ def measure(name: str, seeds: tuple[int, ...], systems: tuple[str, ...], exact: 
         overall = frames[0].loc["overall"]
         if system == "cube":
             k = int(overall["n_topics"])
+        if system in ("cube", "cube-before"):
             table = frames[0].drop(index=["overall", -1], errors="ignore")
-            largest = table.sort_values("size", ascending=False).head(5)
+            largest[system] = table.sort_values("size", ascending=False).head(5)
         if system in ("cube", "cube-exact"):
             means[system] = {
                 c: float(np.mean([f.loc["overall", c] for f in frames]))
@@ -197,9 +198,9 @@ def measure(name: str, seeds: tuple[int, ...], systems: tuple[str, ...], exact: 
             f"{int(overall['n_topics']):6d} {ari:5.2f} {np.mean(seconds):6.1f}"
         )
         print(lines[-1], flush=True)
-    if len(largest):
-        lines.append("cube's five largest topics (size: top 10 words):")
-        lines += [f"  {int(row['size']):5d}: {row['words']}" for _, row in largest.iterrows()]
+    for system, table in largest.items():
+        lines.append(f"{TITLES[system]}: the five largest topics (size: top 10 words)")
+        lines += [f"  {int(row['size']):5d}: {row['words']}" for _, row in table.iterrows()]
     if "cube-exact" in means:
         npmi = means["cube"]["npmi"] - means["cube-exact"]["npmi"]
         div = means["cube"]["diversity@10"] - means["cube-exact"]["diversity@10"]
@@ -211,7 +212,7 @@ def measure(name: str, seeds: tuple[int, ...], systems: tuple[str, ...], exact: 
         )
     if "cube-before" in systems:
         lines.append(_headlines(texts, vectors, seeds[0]))
-    print("\n".join(lines[-7:]), flush=True)
+    print("\n".join(lines[-14:]), flush=True)
     return lines
 
 
@@ -228,7 +229,7 @@ def _headlines(texts, vectors, seed) -> str:
 
     parts = []
     for label, fit in (
-        ("before #27", peers.cube_before_model),
+        ("0.2", peers.cube_before_model),
         ("now", lambda t, v, s: cube.topics.fit(t, v, seed=s)),
     ):
         model = fit(texts, vectors, seed)

@@ -159,3 +159,18 @@ def test_report_opens_offline_and_never_runs_a_passage(tmp_path: Path):
     assert facts["images"] == 0  # the <img onerror> of the passage is text, not an element
     assert facts["divs"] == 2 and facts["drawn"] == 2
     assert "<script>window.__pwned" in facts["text"]  # shown as the text it is
+
+
+def test_the_quality_line_names_both_coherences(tmp_path: Path):
+    numbers = {"npmi": 0.2841, "c_npmi": 0.1702, "diversity@10": 0.9214, "outlier_share": 0.1}
+    path = write_report(
+        tmp_path / "report.html",
+        title="t",
+        summary={**summary(), "quality": numbers},
+        topics=topics_frame(),
+        figures={},
+    )
+    assert (
+        "<b>Quality:</b> NPMI +0.284 over passages, +0.170 over 10-token windows (c_npmi), "
+        "diversity@10 0.92, 10% in no topic" in path.read_text(encoding="utf-8")
+    )

@@ -59,6 +59,7 @@ def _cmd_topics(args: argparse.Namespace) -> int:
 def format_summary(summary: dict[str, Any], out: Path) -> str:
     """The run's last lines: topics, the quality headline, seconds per stage."""
     from cube.pipeline import STAGES
+    from cube.topics import quality_headline
 
     seconds = summary["seconds"]
     stages = ", ".join(f"{name} {seconds[name]:.1f}s" for name in STAGES)
@@ -66,9 +67,7 @@ def format_summary(summary: dict[str, Any], out: Path) -> str:
     return (
         f"{summary['topics']} topics in {summary['documents']} documents "
         f"({summary['outliers']} in no topic) -> {out}\n"
-        f"quality: NPMI {quality['npmi']:+.3f} over passages, {quality['c_npmi']:+.3f} over "
-        f"10-token windows (c_npmi), diversity@10 {quality['diversity@10']:.2f}, "
-        f"{quality['outlier_share']:.0%} in no topic (per topic: quality.csv)\n"
+        f"quality: {quality_headline(quality)} (per topic: quality.csv)\n"
         + duplicates_line(summary)
         + f"time: {seconds['total']:.1f}s ({stages})"
     )

@@ -146,6 +146,10 @@ def _quality(summary: Mapping[str, Any]) -> str:
         return ""
     if isinstance(quality, Mapping):
         headline = quality.get("headline")
+        if headline is None and {"npmi", "c_npmi", "diversity@10", "outlier_share"} <= set(quality):
+            from cube.topics import quality_headline
+
+            headline = quality_headline(quality)
         if headline is None:
             headline = "; ".join(
                 f"{k}: {v:.3g}" if isinstance(v, float) else f"{k}: {v}"

@@ -40,6 +40,7 @@ _LAZY = {
     "Stability": "cube.topics._quality",
     "TopicWords": "cube.topics._quality",
     "evaluate": "cube.topics._quality",
+    "quality_headline": "cube.topics._quality",
     "lda": "cube.topics._quality",
     "stability": "cube.topics._quality",
     "windowed_npmi": "cube.topics._coherence",
@@ -84,6 +85,7 @@ if TYPE_CHECKING:  # pragma: no cover
         TopicWords,
         evaluate,
         lda,
+        quality_headline,
         stability,
     )
     from cube.topics._terms import TermAnalyzer, distinct_terms, literal_terms
@@ -129,6 +131,7 @@ __all__ = [
     "load",
     "make_embedder",
     "make_vectorizer",
+    "quality_headline",
     "reassign_outliers",
     "reduce",
     "save",

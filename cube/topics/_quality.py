@@ -44,6 +44,21 @@ QUALITY_HEADLINE = (
 COLUMNS = ("size", "share", "n_words", "words", *QUALITY_HEADLINE)
 
 
+def quality_headline(overall: Mapping[str, Any]) -> str:
+    """One line naming both coherences, diversity and the outlier share (``evaluate``'s
+    ``overall`` row, or summary.json's ``quality``).
+
+    Example:
+        >>> quality_headline(cube.topics.evaluate(topic_model, docs).loc["overall"])
+        'NPMI +0.284 over passages, +0.170 over 10-token windows (c_npmi), diversity@10 0.92, 10% in no topic'
+    """
+    return (
+        f"NPMI {overall['npmi']:+.3f} over passages, {overall['c_npmi']:+.3f} over 10-token "
+        f"windows (c_npmi), diversity@10 {overall['diversity@10']:.2f}, "
+        f"{overall['outlier_share']:.0%} in no topic"
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class TopicWords:
     """Any topic model reduced to what :func:`evaluate` needs: labels and ranked words.
