@@ -22,7 +22,7 @@ import numpy as np
 
 from cube._errors import InputError
 from cube.topics._coherence import windowed_npmi
-from cube.topics._terms import contains, literal_terms
+from cube.topics._terms import contains, words_and_gaps
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -155,15 +155,24 @@ def _rank_rows(matrix, names: Sequence[str], topics: Sequence[int], depth: int) 
 
 def _presence(texts: Sequence[str], vocabulary: Mapping[str, int]):
     """A sparse boolean documents × terms matrix: does the lower-cased text literally hold the
-    term (its words, standing together; :func:`cube.topics._terms.literal_terms`)."""
+    term (its words, standing together; the terms :func:`cube.topics.literal_terms` finds)."""
     from scipy import sparse
 
-    longest = max((len(term.split()) for term in vocabulary), default=1)
+    by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+    for term, column in vocabulary.items():
+        parts = tuple(term.split(" "))
+        by_first.setdefault(parts[0], []).append((parts, column))
     indptr = [0]
     indices: list[int] = []
     for text in texts:
-        found = literal_terms(text, longest)
-        indices.extend(sorted(vocabulary[term] for term in found if term in vocabulary))
+        words, joined = words_and_gaps(text)
+        found = set()
+        for i, word in enumerate(words):
+            for parts, column in by_first.get(word, ()):
+                n = len(parts)
+                if n == 1 or (tuple(words[i : i + n]) == parts and all(joined[i : i + n - 1])):
+                    found.add(column)
+        indices.extend(sorted(found))
         indptr.append(len(indices))
     data = np.ones(len(indices), dtype=np.int32)
     return sparse.csr_matrix(
