@@ -29,6 +29,10 @@ def test_groups_chain_and_topics_made_of_copies_are_flagged():
         "each); topics mostly copies of one another: 1 (91%)"
     )
     assert near_duplicates(vectors, threshold=1.0).n_copies == 1  # only the exact copy
+    one = {"threshold": 0.98, "copies": 1, "groups": 1, "collapsed": False}
+    assert near_duplicates_note(one).startswith(
+        "1 passage copies another (cosine >= 0.98, 1 group)"
+    )
     with pytest.raises(cube.InputError, match="threshold"):
         near_duplicates(vectors, threshold=0)
 

@@ -101,9 +101,11 @@ def near_duplicates_note(summary: Mapping[str, Any]) -> str:
     flagged = "; topics mostly copies of one another: " + ", ".join(
         f"{t} ({share:.0%})" for t, share in mostly.items()
     )
+    copies, groups = summary["copies"], summary["groups"]
     return (
-        f"{summary['copies']} passages copy another (cosine >= {summary['threshold']}, "
-        f"{summary['groups']} groups), {action}" + (flagged if mostly else "")
+        f"{copies} {'passage copies' if copies == 1 else 'passages copy'} another "
+        f"(cosine >= {summary['threshold']}, {groups} group{'' if groups == 1 else 's'}), "
+        f"{action}" + (flagged if mostly else "")
     )
 
 
