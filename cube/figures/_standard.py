@@ -39,10 +39,12 @@ def words_from_ctfidf(topic_model: BERTopic) -> Iterator[None]:
     class and hierarchy level: slow, and no clearer for these views. cube's
     ``DistinctTerms`` step stays.
     """
+    from cube.topics import DistinctTerms  # BERTopic is loaded: there is a fitted model
+
     saved = topic_model.representation_model
     steps = saved if isinstance(saved, list) else [saved]
     # cube's own term rules stay (no phrase beside its words); the slow steps go.
-    kept = [s for s in steps if type(s).__name__ == "DistinctTerms"]
+    kept = [s for s in steps if isinstance(s, DistinctTerms)]
     topic_model.representation_model = kept or None
     try:
         yield

@@ -298,8 +298,10 @@ def fit_transform(
 def _cheap_steps(representation):
     """The representation without :class:`CoherentTerms` (which counts windows over the whole
     corpus); the same object when there is nothing to leave out."""
+    from cube.topics._components import CoherentTerms
+
     steps = representation if isinstance(representation, list) else [representation]
-    cheap = [s for s in steps if type(s).__name__ != "CoherentTerms"]
+    cheap = [s for s in steps if not isinstance(s, CoherentTerms)]
     if len(cheap) == len(steps):
         return representation
     return cheap or None
