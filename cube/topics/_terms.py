@@ -28,10 +28,8 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 # Words made of letters, with inner hyphens or apostrophes ("well-being", "nation's").
-_WORD_PATTERN = r"(?u)\b[^\W\d_][^\W\d_'-]*(?:['-][^\W\d_]+)*\b"
-WORD = re.compile(_WORD_PATTERN)
 # Split on words, keeping them: [before, word, gap, word, ..., after] in one pass of C code.
-_SPLIT_ON_WORDS = re.compile("(" + _WORD_PATTERN.removeprefix("(?u)") + ")")
+_SPLIT_ON_WORDS = re.compile(r"(\b[^\W\d_][^\W\d_'-]*(?:['-][^\W\d_]+)*\b)")
 MIN_LETTERS = 2
 # English contractions, as their endings; a contraction of a stop word is a stop word.
 _CONTRACTIONS = ("n't", "'s", "'m", "'re", "'ve", "'ll", "'d")
