@@ -294,3 +294,28 @@ def test_with_the_cache_off_the_export_leaves_nothing_in_it(cube_cache, passages
         vectors = cube.embed(passages[:3], backend="onnx")
     assert vectors.shape == (3, 384)
     assert not (cube_cache / "onnx").exists() and not (cube_cache / "embeddings").exists()
+
+
+def test_an_imported_cache_gives_every_laptop_the_rooms_vectors(
+    passages, reference_model, tmp_path, monkeypatch
+):
+    """A laptop whose backend is PyTorch (no VNNI, or forced) that imported the instructor's
+    int8 cache gets the instructor's vectors for the course's texts, and PyTorch's for new ones."""
+    from cube._archive import export_cache, import_cache
+
+    texts = passages[:60]
+    instructor, _ = embed_with_stats(texts)  # auto: int8 ONNX on this CPU
+    assert cache_spaces()[0]["precision"] == "int8"
+    export_cache(tmp_path / "room.tar")
+
+    monkeypatch.setenv("CUBE_CACHE_DIR", str(tmp_path / "learner"))
+    monkeypatch.setenv("CUBE_EMBEDDING_BACKEND", "torch")
+    own, _ = embed_with_stats(texts[:5], cache=False)
+    assert not np.array_equal(own, instructor[:5])  # on its own the laptop differs...
+
+    import_cache(tmp_path / "room.tar")
+    vectors, stats = embed_with_stats([*texts, "A text no one in the room embedded."])
+    assert np.array_equal(vectors[:-1], instructor)  # ...with the room's cache it does not
+    assert (stats.cached, stats.encoded, stats.backend) == (len(texts), 1, "torch")
+    expected = reference_model.encode(["A text no one in the room embedded."])
+    np.testing.assert_allclose(vectors[-1], expected[0], atol=1e-5)

@@ -1,8 +1,10 @@
-"""``cube cache info`` / ``cube cache clear``: what the cache holds; empty it."""
+"""``cube cache info`` / ``clear`` / ``export`` / ``import``: what the cache holds; empty it;
+carry it to another machine as one file."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 from cube import _cache
 from cube._errors import CubeError
@@ -70,7 +72,27 @@ def _cmd_cache_clear(args: argparse.Namespace) -> int:
         if sub.is_dir():
             removed += sum(f.stat().st_size for f in sub.rglob("*") if f.is_file())
             shutil.rmtree(sub, ignore_errors=True)
+    from cube._archive import IMPORTED_SPACES
+
+    with contextlib.suppress(OSError):
+        (root / IMPORTED_SPACES).unlink()
     print(f"cleared {root} ({human_bytes(removed)} freed)")
+    return 0
+
+
+def _cmd_cache_export(args: argparse.Namespace) -> int:
+    from cube._archive import export_cache
+
+    report = export_cache(args.file)
+    print(f"exported {report.summary()} from {_cache.root()} to {report.path}")
+    return 0
+
+
+def _cmd_cache_import(args: argparse.Namespace) -> int:
+    from cube._archive import import_cache
+
+    report = import_cache(args.file)
+    print(f"imported {report.summary()} from {report.path} into {_cache.root()}")
     return 0
 
 
@@ -84,3 +106,14 @@ def add_parser(commands) -> None:
     )
     clear.add_argument("--model", default=None, help="only this model's vectors")
     clear.set_defaults(handler=_cmd_cache_clear)
+    export = cache_commands.add_parser(
+        "export", help="write the whole cache to one archive file (for another machine)"
+    )
+    export.add_argument("file", help="the archive to write, e.g. course-cache.tar")
+    export.set_defaults(handler=_cmd_cache_export)
+    load = cache_commands.add_parser(
+        "import",
+        help="take an archive's entries into the cache, checked first; never overwrites one",
+    )
+    load.add_argument("file", help="an archive written by `cube cache export`")
+    load.set_defaults(handler=_cmd_cache_import)

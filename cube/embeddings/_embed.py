@@ -22,7 +22,7 @@ from cube.embeddings import _onnx
 from cube.embeddings._backend import BackendChoice, SpacePlan, plan_space
 from cube.embeddings._encoder import CustomEncoder, Encoder, TextEncoder, dimension
 from cube.embeddings._models import ResolvedModel
-from cube.embeddings._space import EmbeddingSpace
+from cube.embeddings._space import EmbeddingSpace, imported_twin
 
 # Finished vectors are written to the cache at least this often (seconds), and whenever this
 # many rows wait; tests set FLUSH_SECONDS to 0 to store every step as soon as it is done.
@@ -181,11 +181,18 @@ def embed_with_stats(
 
     found = np.zeros(len(first), dtype=bool)
     unique_vectors: np.ndarray | None = None
-    if store is not None:
-        found, hit_vectors = store.get(unique_keys)
+    # An imported archive's vectors first (the room's), then this space's own.
+    twin = imported_twin(space) if store is not None and encoder is None else None
+    for source in (twin.store() if twin else None, store):
+        if source is None or found.all():
+            continue
+        looked = np.flatnonzero(~found)
+        hit, hit_vectors = source.get(unique_keys[looked])
         if hit_vectors is not None and len(hit_vectors):
-            unique_vectors = np.empty((len(first), hit_vectors.shape[1]), np.float32)
-            unique_vectors[found] = hit_vectors
+            if unique_vectors is None:
+                unique_vectors = np.empty((len(first), hit_vectors.shape[1]), np.float32)
+            unique_vectors[looked[hit]] = hit_vectors
+            found[looked[hit]] = True
 
     missing = np.flatnonzero(~found)
     if len(missing):

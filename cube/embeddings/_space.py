@@ -65,6 +65,36 @@ class EmbeddingSpace:
             ) from exc
 
 
+def imported_twin(space: EmbeddingSpace) -> EmbeddingSpace | None:
+    """The space an imported archive filled for the same model and settings, computed by
+    another backend; None if there is none (or it is ``space`` itself).
+
+    A laptop that imported a workshop's cache looks texts up there first, so every laptop in
+    the room gets the same vectors for them, whichever backend it would use itself.
+
+    Example:
+        >>> imported_twin(embedding_space("all-MiniLM-L6-v2", backend="torch")).backend
+        'onnx'
+    """
+    from cube._archive import imported_space_keys
+
+    same = asdict(space)
+    for name in ("model", "encoding", "precision"):
+        same.pop(name)
+    for key in imported_space_keys():
+        if key == space.key:
+            continue
+        try:
+            meta = json.loads((_cache.embeddings_dir() / key / "space.json").read_text("utf-8"))
+            twin = EmbeddingSpace(**meta)
+        except (OSError, ValueError, TypeError):
+            continue
+        fields = asdict(twin)
+        if twin.key == key and all(fields[name] == value for name, value in same.items()):
+            return twin
+    return None
+
+
 def cache_spaces() -> list[dict]:
     """What the embedding cache holds: one dict per space (model, settings, rows, bytes).
 
