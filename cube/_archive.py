@@ -76,7 +76,10 @@ class ArchiveReport:
         """One line for the command line."""
         from cube.cli._common import human_bytes
 
-        parts = [f"{self.files} files ({human_bytes(self.bytes)})", f"{self.vectors} vectors"]
+        parts = [
+            f"{self.files} file{'s' if self.files != 1 else ''} ({human_bytes(self.bytes)})",
+            f"{self.vectors} vectors",
+        ]
         if self.same or self.vectors_same:
             parts.append(f"{self.same} files and {self.vectors_same} vectors already there")
         if self.kept or self.vectors_kept:

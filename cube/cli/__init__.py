@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from cube._errors import CubeError
 from cube._version import __version__
-from cube.cli import _cache, _doctor, _embed, _lab, _render, _topics
+from cube.cli import _cache, _doctor, _embed, _lab, _pack, _render, _topics
 from cube.cli._common import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cube {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for command in (_embed, _cache, _topics, _render, _lab, _doctor):
+    for command in (_embed, _cache, _topics, _render, _lab, _doctor, _pack):
         command.add_parser(commands)
     return parser
 

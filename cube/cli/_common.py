@@ -39,6 +39,9 @@ FLAGS = {
     "seed": "--seed",
     "model": "--model",
     "backend": "--backend",
+    "platforms": "--platforms",
+    "project": "--project",
+    "port": "--port",
 }
 _PARAMETER = re.compile(
     r"(?<![\w.-])(" + "|".join(FLAGS) + r")=(True\b|'([^']*)'|(\d+)\b|(?=[\s;,)]|$))"

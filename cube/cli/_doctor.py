@@ -1,4 +1,9 @@
-"""``cube doctor``: one OK/FAIL line per thing a workshop machine needs."""
+"""``cube doctor``: one OK/FAIL line per thing a workshop machine needs.
+
+``--workshop`` adds what a room needs on the day (free disk, the course's vectors in the cache,
+a smoke test with the network off, JupyterLab's online checks off) and ends with a ready code
+to paste into the workshop's chat.
+"""
 
 from __future__ import annotations
 
@@ -90,6 +95,176 @@ def _probe_version(module: str) -> Callable[[], str]:
     return probe
 
 
+MIN_FREE_BYTES = 2 * 1024**3
+SMOKE_SECONDS = 60
+
+
+def _probe_disk() -> str:
+    import shutil
+
+    from cube.cli._common import human_bytes
+
+    root = _cache.root()
+    where = next((p for p in (root, *root.parents) if p.exists()), root.anchor)
+    free = shutil.disk_usage(where).free
+    if free < MIN_FREE_BYTES:
+        raise CubeError(
+            f"{human_bytes(free)} free at {where}; the course needs about "
+            f"{human_bytes(MIN_FREE_BYTES)}: free some space"
+        )
+    return f"{human_bytes(free)} free at {where}"
+
+
+def course_cache_share() -> tuple[int, int]:
+    """(passages found, passages the course notebooks embed at full size) in this cache."""
+    import numpy as np
+
+    from cube._store import text_keys
+    from cube.datasets import load
+    from cube.embeddings._backend import plan_space
+    from cube.embeddings._space import imported_twin
+    from cube.notebook import course_samples
+
+    texts: dict[str, None] = {}
+    for _, size, seed in course_samples():
+        texts.update(dict.fromkeys(load("sotu", sample=size, seed=seed)["text"]))
+    keys = text_keys(list(texts))
+    space = plan_space(
+        _config.DEFAULT_MODEL,
+        normalize=False,
+        max_seq_length=None,
+        prompt=None,
+        precision="float32",
+        truncate_dim=None,
+        backend=None,
+        device=None,
+        encoder=None,
+    ).space
+    found = np.zeros(len(keys), bool)
+    for source in (imported_twin(space), space):
+        if source is not None:
+            found |= source.store().get(keys)[0]
+    return int(found.sum()), len(keys)
+
+
+def _probe_course_cache() -> str:
+    found, total = course_cache_share()
+    share = 100 * found / total
+    _ready["cache"] = f"{share:.0f}%"
+    detail = f"{found} of the {total} passages notebooks 1-5 embed ({share:.0f}%)"
+    if share < 99:
+        raise CubeError(
+            f"only {detail} are cached; import the workshop's cache (cube cache import FILE) "
+            "or expect the first runs to embed the rest"
+        )
+    return detail
+
+
+def _probe_smoke() -> str:
+    import time
+
+    import plotly.graph_objects as go
+
+    import cube
+    from cube.figures import to_png
+
+    started = time.perf_counter()
+    texts = [f"A quick check of this laptop, sentence {i}, {time.time_ns()}." for i in range(10)]
+    with _network_off(), cube.config_context(hub_offline=True):
+        cube.embed(texts, show_progress=False, cache=False)
+        png = to_png(go.Figure(go.Bar(x=[1, 2, 3], y=[3, 1, 2])))
+    if not png.startswith(b"\x89PNG"):
+        raise CubeError("figure export returned no PNG")
+    seconds = time.perf_counter() - started
+    _ready["smoke"] = f"{seconds:.0f}s"
+    if seconds > SMOKE_SECONDS:
+        raise CubeError(f"took {seconds:.0f} s (over {SMOKE_SECONDS} s): this laptop is slow")
+    return f"10 texts embedded and one PNG written in {seconds:.1f} s, with the network off"
+
+
+class _NetworkOff(OSError):
+    pass
+
+
+def _network_off():
+    """Connections to anything but this machine fail while the block runs."""
+    import contextlib
+    import ipaddress
+    import socket
+
+    real_connect = socket.socket.connect
+
+    def connect(self, address):
+        host = address[0] if isinstance(address, tuple) else None
+        if host is not None:
+            try:
+                local = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                local = host == "localhost"
+            if not local:
+                raise _NetworkOff(f"cube doctor: the network is off for this check ({host})")
+        return real_connect(self, address)
+
+    @contextlib.contextmanager
+    def block():
+        socket.socket.connect = connect
+        try:
+            yield
+        finally:
+            socket.socket.connect = real_connect
+
+    return block()
+
+
+def _probe_lab_quiet() -> str:
+    from pathlib import Path
+
+    from jupyterlab.handlers.announcements import NeverCheckForUpdate  # noqa: F401
+
+    from cube.notebook._lab import QUIET_LAB_FLAGS, lab_command
+
+    if not all(flag in lab_command(Path("."), open_browser=False) for flag in QUIET_LAB_FLAGS):
+        raise CubeError("cube lab would let JupyterLab fetch news and check for updates")
+    return "cube lab starts JupyterLab with no news feed and no update check"
+
+
+_ready: dict[str, str] = {}
+# What a ready code calls each failed check.
+_SHORT = {
+    "Python": "python",
+    "default model offline": "model",
+    "embedding backend": "backend",
+    "cache directory writable": "cache-dir",
+    "Chrome for figure export": "chrome",
+    "free disk": "disk",
+    "course cache": "course-cache",
+    "offline smoke test": "smoke",
+    "JupyterLab offline": "lab-offline",
+}
+
+
+def _ready_code(failed: list[str]) -> str:
+    import platform
+
+    from cube.embeddings import choose_backend
+
+    try:
+        backend = choose_backend(None, _config.DEFAULT_MODEL).name
+    except Exception:  # the failing check already said why
+        backend = "?"
+    parts = [
+        "CUBE-READY" if not failed else "CUBE-STUCK",
+        f"{platform.system().lower()}-{platform.machine().lower()}",
+        f"py{sys.version.split()[0]}",
+        f"cache={_ready.get('cache', '?')}",
+        f"backend={backend}",
+        f"smoke={_ready.get('smoke', '?')}",
+    ]
+    if failed:
+        parts.append("failed=" + ",".join(failed))
+    return " ".join(parts)
+
+
 def _cmd_doctor(args: argparse.Namespace) -> int:
     checks = [
         ("Python", _probe_python),
@@ -101,12 +276,25 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
         ("jupyterlab", _probe_version("jupyterlab")),
         ("ipywidgets", _probe_version("ipywidgets")),
     ]
-    results = [_check(label, probe) for label, probe in checks]
-    failed = results.count(False)
-    print("all checks passed" if not failed else f"{failed} check(s) failed")
+    if args.workshop:
+        checks += [
+            ("free disk", _probe_disk),
+            ("course cache", _probe_course_cache),
+            ("offline smoke test", _probe_smoke),
+            ("JupyterLab offline", _probe_lab_quiet),
+        ]
+    failed = [label for label, probe in checks if not _check(label, probe)]
+    print("all checks passed" if not failed else f"{len(failed)} check(s) failed")
+    if args.workshop:
+        print(_ready_code([_SHORT.get(label, label) for label in failed]))
     return 0 if not failed else 1
 
 
 def add_parser(commands) -> None:
     doctor = commands.add_parser("doctor", help="check this machine is ready for a workshop")
+    doctor.add_argument(
+        "--workshop",
+        action="store_true",
+        help="also free disk, the course's cache, an offline smoke test; ends with a ready code",
+    )
     doctor.set_defaults(handler=_cmd_doctor)

@@ -53,8 +53,11 @@ def _typical_paths() -> tuple[str, ...]:
         roots = [
             os.environ.get(v, "") for v in ("PROGRAMFILES", "PROGRAMFILES(X86)", "LOCALAPPDATA")
         ]
+        # Chrome first, then Microsoft Edge (a Chromium every Windows 10/11 has, which
+        # kaleido's choreographer drives as well).
         return tuple(
-            str(Path(root) / "Google" / "Chrome" / "Application" / "chrome.exe")
+            str(Path(root) / vendor / "Application" / exe)
+            for vendor, exe in (("Google/Chrome", "chrome.exe"), ("Microsoft/Edge", "msedge.exe"))
             for root in roots
             if root
         )

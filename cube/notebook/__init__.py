@@ -7,12 +7,19 @@ Example:
 
 from cube.notebook._lab import launch as launch_lab
 from cube.notebook._lab import prepare_workdir, reset_notebook
-from cube.notebook._render import RenderFailure, kit_notebooks, kit_notebooks_dir, render
+from cube.notebook._render import (
+    RenderFailure,
+    course_samples,
+    kit_notebooks,
+    kit_notebooks_dir,
+    render,
+)
 from cube.notebook._setup import Environment, environment, sample_size, setup
 
 __all__ = [
     "Environment",
     "RenderFailure",
+    "course_samples",
     "environment",
     "kit_notebooks",
     "kit_notebooks_dir",

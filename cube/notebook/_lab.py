@@ -111,14 +111,24 @@ def reset_notebook(name: str, target: str | os.PathLike | None = None) -> str:
     return f"reset {copy} to the original; your version is now {backup.name}"
 
 
+# A room on poor wifi (or none): JupyterLab neither fetches its news feed nor asks PyPI for
+# updates, so no popup asks learners about them and nothing waits on the network.
+QUIET_LAB_FLAGS = (
+    "--LabApp.news_url=None",
+    "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+)
+
+
 def lab_command(root: Path, *, port: int | None = None, open_browser: bool = True) -> list[str]:
-    """The JupyterLab command line: localhost only; token authentication stays on."""
+    """The JupyterLab command line: localhost only; token authentication stays on; no news or
+    update checks."""
     command = [
         sys.executable,
         "-m",
         "jupyterlab",
         f"--ServerApp.root_dir={root}",
         "--ServerApp.ip=127.0.0.1",
+        *QUIET_LAB_FLAGS,
     ]
     if port:
         command.append(f"--ServerApp.port={port}")

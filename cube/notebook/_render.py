@@ -46,6 +46,30 @@ def kit_notebooks() -> list[Path]:
     return sorted(kit_notebooks_dir().glob("[0-9]*.ipynb"))
 
 
+_SAMPLE = re.compile(r"^SAMPLE = (\d+)", re.M)
+_SEED = re.compile(r"^SEED = (\d+)", re.M)
+
+
+def course_samples() -> list[tuple[str, int, int]]:
+    """(notebook, SAMPLE, SEED) of each course notebook that embeds a sample of the bundled
+    corpus with ``cube.datasets.load("sotu", sample=..., seed=...)``, read from its parameters.
+
+    Example:
+        >>> course_samples()[0]
+        ('01-texts-to-vectors', 2000, 0)
+    """
+    import nbformat
+
+    samples = []
+    for path in kit_notebooks():
+        cells = nbformat.read(path, as_version=4).cells
+        source = "\n".join(c.source for c in cells if c.cell_type == "code")
+        size, seed = _SAMPLE.search(source), _SEED.search(source)
+        if size and seed and 'load("sotu", sample=n_passages, seed=SEED' in source:
+            samples.append((path.stem, int(size[1]), int(seed[1])))
+    return samples
+
+
 @dataclass(frozen=True)
 class RenderFailure:
     notebook: Path
