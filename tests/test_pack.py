@@ -212,3 +212,29 @@ def test_a_served_pack_sets_up_a_laptop_over_http(small_pack, tmp_path):
     assert sorted(p.name for p in copied.glob("wheels/*")) == sorted(
         p.name for p in small_pack.path.glob("wheels/*")
     )
+
+
+def test_the_smoke_tests_network_is_really_off():
+    import socket
+
+    from cube.cli._doctor import _network_off
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    with _network_off():
+        with pytest.raises(OSError, match="the network is off"):
+            socket.create_connection(("192.0.2.1", 80), timeout=1)  # TEST-NET-1
+        socket.create_connection(listener.getsockname(), timeout=1).close()  # loopback works
+    listener.close()
+
+
+@pytest.mark.model
+@pytest.mark.browser
+def test_doctor_workshop_says_what_is_missing_in_a_ready_code(capsys):
+    """On an empty cache: every machine check passes here, the course cache does not."""
+    assert main(["doctor", "--workshop"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("OK    offline smoke test: 10 texts embedded") for line in out)
+    assert any(line.startswith("FAIL  course cache: only 0 of the 3000 passages") for line in out)
+    code = out[-1].split()
+    assert code[0] == "CUBE-STUCK" and code[-1] == "failed=course-cache"
+    assert "cache=0%" in code and any(part.startswith("backend=") for part in code)

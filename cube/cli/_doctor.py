@@ -243,6 +243,15 @@ _SHORT = {
 }
 
 
+def _platform_name(system: str, machine: str) -> str:
+    """The platform as cube pack names it: ``linux-x86_64``, ``macos-arm64``, ``windows-x86_64``."""
+    system = {"darwin": "macos"}.get(system.lower(), system.lower())
+    machine = {"amd64": "x86_64", "arm64": "arm64" if system == "macos" else "aarch64"}.get(
+        machine.lower(), machine.lower()
+    )
+    return f"{system}-{machine}"
+
+
 def _ready_code(failed: list[str]) -> str:
     import platform
 
@@ -254,7 +263,7 @@ def _ready_code(failed: list[str]) -> str:
         backend = "?"
     parts = [
         "CUBE-READY" if not failed else "CUBE-STUCK",
-        f"{platform.system().lower()}-{platform.machine().lower()}",
+        _platform_name(platform.system(), platform.machine()),
         f"py{sys.version.split()[0]}",
         f"cache={_ready.get('cache', '?')}",
         f"backend={backend}",

@@ -158,9 +158,20 @@ def _render_course(course: Path, cache_dir: Path, quick: bool) -> None:
     os.environ["CUBE_CACHE_DIR"] = str(cache_dir)  # the kernels read it from here
     try:
         with config_context(cache_dir=cache_dir):
-            for solutions, folder in ((True, "instructor"), (False, "handouts")):
+            # The instructor's run first: it runs every solution too, so the cache holds what
+            # learners' exercises need. The handouts keep their executed notebooks, the
+            # reference a learner's run is compared with.
+            for solutions, folder, formats in (
+                (True, "instructor", ("html",)),
+                (False, "handouts", ("html", "ipynb")),
+            ):
                 _, failures = render(
-                    None, course / folder, quick=quick or None, solutions=solutions, verbose=True
+                    None,
+                    course / folder,
+                    formats=formats,
+                    quick=quick or None,
+                    solutions=solutions,
+                    verbose=True,
                 )
                 if failures:
                     raise CubeError(f"the course did not run: {failures[0]}")
