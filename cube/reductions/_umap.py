@@ -183,6 +183,7 @@ def search_index(embeddings: np.ndarray, params: UMAPParams):
     """A pynndescent index of ``embeddings``: what UMAP's ``transform`` needs for new points."""
     from pynndescent import NNDescent
 
+    cache_umap_compilation()
     return NNDescent(
         np.asarray(embeddings),
         n_neighbors=params.n_neighbors,
@@ -194,10 +195,13 @@ def search_index(embeddings: np.ndarray, params: UMAPParams):
 
 
 _numba_caching = False
+# numba refuses to cache these (they hold dynamic globals) and would warn on every call.
+_UNCACHEABLE = {"nn_descent", "nn_descent_internal"}
 
 
 def cache_umap_compilation() -> int:
-    """Keep UMAP's numba-compiled functions on disk, so a new process skips ~4 s of compiling.
+    """Keep UMAP's and pynndescent's numba-compiled functions on disk, so a new process skips
+    their compiling (~4 s for a fit, ~20 s more for the index ``transform`` builds).
 
     UMAP compiles its layout optimizer, fuzzy-set and spectral functions in every process
     that uses them (they are not declared ``cache=True``); this turns numba's own on-disk
@@ -207,14 +211,35 @@ def cache_umap_compilation() -> int:
     global _numba_caching
     if _numba_caching:
         return 0
+    import pynndescent
     from numba.core.caching import NullCache
     from numba.core.registry import CPUDispatcher
+    from pynndescent import kernels, pynndescent_, rp_trees, search
+    from pynndescent import utils as nnd_utils
     from umap import distances, layouts, spectral, umap_, utils
 
     count = 0
-    for module in (umap_, layouts, spectral, utils, distances):
+    # pynndescent's index (what UMAP's transform searches) has the same gap: ~20 s of compiling
+    # per process for the functions not declared cache=True.
+    for module in (
+        umap_,
+        layouts,
+        spectral,
+        utils,
+        distances,
+        pynndescent,
+        pynndescent_,
+        kernels,
+        search,
+        rp_trees,
+        nnd_utils,
+    ):
         for value in vars(module).values():
-            if isinstance(value, CPUDispatcher) and isinstance(value._cache, NullCache):
+            if (
+                isinstance(value, CPUDispatcher)
+                and isinstance(value._cache, NullCache)
+                and value.__name__ not in _UNCACHEABLE
+            ):
                 value.enable_caching()
                 count += 1
     _numba_caching = True
