@@ -357,3 +357,25 @@ def test_umap_compiles_once_per_machine_not_per_process(tmp_path):
     )
     assert first_hits == 0 and second_hits >= 1 and second_misses == 0
     assert list((tmp_path / "numba").rglob("*.nbc"))  # compiled code on disk
+
+
+def test_find_topic_by_its_words(corpus, shared_cache):
+    docs = corpus["text"].tolist()
+    topic_model = cube.topics.fit(docs, seed=3)
+    for topic in sorted(set(topic_model.topics_) - {-1}):
+        word = topic_model.get_topic(topic)[0][0].split()[0]  # its best word
+        found = cube.topics.find_topic(topic_model, word)
+        shown = [w for w, _ in topic_model.get_topic(found)]
+        assert any(part.startswith(word) for w in shown for part in w.split())
+    # A stem finds terms it starts; a word no topic shows falls back to c-TF-IDF weight.
+    vocabulary = topic_model.vectorizer_model.get_feature_names_out()
+    shown = {w for t in set(topic_model.topics_) for w, _ in topic_model.get_topic(t)}
+    hidden = next(t for t in vocabulary if " " not in t and not any(t in w for w in shown))
+    found = cube.topics.find_topic(topic_model, hidden)
+    assert found != -1
+    with pytest.raises(cube.CubeError, match=f"no topic found for '{hidden}': no term starting"):
+        cube.topics.find_topic(topic_model, hidden, top_words_only=True)
+    with pytest.raises(cube.CubeError, match="no topic found for 'zzqx', 'qqv'"):
+        cube.topics.find_topic(topic_model, "zzqx", "qqv")
+    with pytest.raises(cube.CubeError, match="at least one word"):
+        cube.topics.find_topic(topic_model)

@@ -31,6 +31,7 @@ _LAZY = {
     "build": "cube.topics._model",
     "check_corpus_size": "cube.topics._model",
     "default_min_topic_size": "cube.topics._model",
+    "find_topic": "cube.topics._find",
     "fit": "cube.topics._model",
     "fit_transform": "cube.topics._model",
     "make_embedder": "cube.topics._model",
@@ -64,6 +65,7 @@ if TYPE_CHECKING:  # pragma: no cover
         DistinctTerms,
         TimedHDBSCAN,
     )
+    from cube.topics._find import find_topic
     from cube.topics._io import load, save
     from cube.topics._lean import import_bertopic_lean
     from cube.topics._model import (
@@ -123,6 +125,7 @@ __all__ = [
     "default_min_topic_size",
     "distinct_terms",
     "evaluate",
+    "find_topic",
     "fit",
     "fit_transform",
     "import_bertopic_lean",
