@@ -151,7 +151,8 @@ def _probe_course_cache() -> str:
     found, total = course_cache_share()
     share = 100 * found / total
     _ready["cache"] = f"{share:.0f}%"
-    detail = f"{found} of the {total} passages notebooks 1-5 embed ({share:.0f}%)"
+    size = "quick samples" if _config.get_config().quick else "full size"
+    detail = f"{found} of the {total} passages notebooks 1-5 embed at {size} ({share:.0f}%)"
     if share < 99:
         raise CubeError(
             f"only {detail} are cached; import the workshop's cache (cube cache import FILE) "

@@ -47,12 +47,14 @@ def kit_notebooks() -> list[Path]:
 
 
 _SAMPLE = re.compile(r"^SAMPLE = (\d+)", re.M)
+_QUICK_SAMPLE = re.compile(r"^QUICK_SAMPLE = (\d+)", re.M)
 _SEED = re.compile(r"^SEED = (\d+)", re.M)
 
 
-def course_samples() -> list[tuple[str, int, int]]:
-    """(notebook, SAMPLE, SEED) of each course notebook that embeds a sample of the bundled
-    corpus with ``cube.datasets.load("sotu", sample=..., seed=...)``, read from its parameters.
+def course_samples(quick: bool | None = None) -> list[tuple[str, int, int]]:
+    """(notebook, sample size, seed) of each course notebook that embeds a sample of the bundled
+    corpus with ``cube.datasets.load("sotu", sample=..., seed=...)``, read from its parameters:
+    ``SAMPLE``, or ``QUICK_SAMPLE`` in quick mode (default: the ``quick`` setting, CUBE_QUICK).
 
     Example:
         >>> course_samples()[0]
@@ -60,13 +62,21 @@ def course_samples() -> list[tuple[str, int, int]]:
     """
     import nbformat
 
+    from cube import _config
+
+    quick = _config.get_config().quick if quick is None else quick
     samples = []
     for path in kit_notebooks():
         cells = nbformat.read(path, as_version=4).cells
         source = "\n".join(c.source for c in cells if c.cell_type == "code")
-        size, seed = _SAMPLE.search(source), _SEED.search(source)
+        size, small, seed = (
+            _SAMPLE.search(source),
+            _QUICK_SAMPLE.search(source),
+            _SEED.search(source),
+        )
         if size and seed and 'load("sotu", sample=n_passages, seed=SEED' in source:
-            samples.append((path.stem, int(size[1]), int(seed[1])))
+            chosen = small if quick and small else size
+            samples.append((path.stem, int(chosen[1]), int(seed[1])))
     return samples
 
 
