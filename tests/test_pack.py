@@ -243,3 +243,16 @@ def test_doctor_workshop_says_what_is_missing_in_a_ready_code(capsys):
     code = out[-1].split()
     assert code[0] == "CUBE-STUCK" and code[-1] == "failed=course-cache"
     assert "cache=0%" in code and any(part.startswith("backend=") for part in code)
+
+
+def test_the_doctor_counts_the_samples_the_notebooks_will_draw():
+    from cube.notebook import course_samples
+
+    full, quick = course_samples(quick=False), course_samples(quick=True)
+    assert [name for name, _, _ in full][:2] == [
+        "01-texts-to-vectors",
+        "02-topic-modeling-step-by-step",
+    ]
+    assert {size for _, size, _ in full} == {2000, 3000}
+    assert all(q < f for (_, q, _), (_, f, _) in zip(quick, full, strict=True))
+    assert {seed for _, _, seed in full} == {0}
