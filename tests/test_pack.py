@@ -256,3 +256,20 @@ def test_the_doctor_counts_the_samples_the_notebooks_will_draw():
     assert {size for _, size, _ in full} == {2000, 3000}
     assert all(q < f for (_, q, _), (_, f, _) in zip(quick, full, strict=True))
     assert {seed for _, _, seed in full} == {0}
+
+
+def test_a_download_that_does_not_match_the_lock_is_refused(tmp_path):
+    from cube.workshop._download import fetch_all, sha256_of
+    from cube.workshop._lock import WheelFile
+
+    served = tmp_path / "index" / "demo-1.0-py3-none-any.whl"
+    served.parent.mkdir()
+    served.write_bytes(b"the bytes the index serves")
+    store = tmp_path / "store"
+    good = WheelFile(served.name, served.as_uri(), sha256_of(served), served.stat().st_size)
+    assert fetch_all([good], store)[0].read_bytes() == served.read_bytes()
+    (store / served.name).unlink()
+    tampered = WheelFile(served.name, served.as_uri(), "0" * 64, served.stat().st_size)
+    with pytest.raises(cube.CubeError, match="does not match the hash in uv.lock; refusing it"):
+        fetch_all([tampered], store)
+    assert list(store.iterdir()) == []  # nothing half written, nothing kept
