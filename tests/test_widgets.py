@@ -210,7 +210,16 @@ def test_the_explorer_carries_a_static_view_for_handouts(fitted):
     assert "&lt;script&gt;" in page and "<script" not in page and "<img" not in page
     for word, _ in model.get_topic(explorer.topic.value)[:3]:
         assert html.escape(word) in page
-    assert "Documents over time" in page
+    # The same measure as the live chart: each period's share, not its count.
+    assert (
+        "Share of each period&#x27;s passages" in page or "Share of each period's passages" in page
+    )
+    topic = explorer.topic.value
+    decade = decades[[i for i, t in enumerate(model.topics_) if t == topic][0]]
+    share = sum(
+        t == topic and d == decade for t, d in zip(model.topics_, decades, strict=True)
+    ) / list(decades).count(decade)
+    assert f"{share:.0%}</td>" in page
     assert explorer.snapshot().data == explorer.snapshot_html()
 
 

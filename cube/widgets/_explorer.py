@@ -251,10 +251,11 @@ class TopicExplorer:
         if words:
             parts.append("<p><b>Top words</b></p>" + _bars_html(words, colour))
         if self.timestamps is not None:
-            counts = Counter(self.timestamps[i] for i in self.documents_of(topic))
-            steps = sorted(set(self.timestamps))
-            rows = [(s, float(counts.get(s, 0))) for s in steps]
-            parts.append("<p><b>Documents over time</b></p>" + _bars_html(rows, colour, "{:.0f}"))
+            steps, counts, totals = self._period_counts(topic)
+            rows = [(s, counts.get(s, 0) / totals[s]) for s in steps]
+            parts.append(
+                "<p><b>Share of each period's passages</b></p>" + _bars_html(rows, colour, "{:.0%}")
+            )
         parts.append(self.representative.value)
         parts.append(self.random_docs.value)
         parts.append("</div>")
@@ -369,6 +370,13 @@ class TopicExplorer:
         else:
             self.status.value = ""
 
+    def _period_counts(self, topic: int) -> tuple[list, Counter, Counter]:
+        """Each period, the topic's passages in it, and all its passages. The charts show the
+        share: periods differ ten-fold in size, so counts mostly show the corpus."""
+        counts = Counter(self.timestamps[i] for i in self.documents_of(topic))
+        totals = Counter(self.timestamps)
+        return sorted(totals), counts, totals
+
     def _show_time(self, topic: int, colour: str) -> None:
         if self.timestamps is None:
             self.time_output.clear_output()
@@ -376,10 +384,7 @@ class TopicExplorer:
             return
         import plotly.graph_objects as go
 
-        # Shares, not counts: periods differ ten-fold in size, so counts mostly show the corpus.
-        counts = Counter(self.timestamps[i] for i in self.documents_of(topic))
-        totals = Counter(self.timestamps)
-        steps = sorted(totals)
+        steps, counts, totals = self._period_counts(topic)
         self.time_figure = go.Figure(
             go.Scatter(
                 x=steps,
