@@ -148,7 +148,14 @@ def learner(pack: Path, work: Path, backend: str | None) -> None:
         )
         for (cell, kind, text), other in zip(mine, theirs, strict=False):
             if (cell, kind, text) != other:
-                print(f"  differs: cell {cell} {kind}: {text[:120]!r} vs {other[2][:120]!r}")
+                at = next(
+                    (i for i, (a, b) in enumerate(zip(text, other[2], strict=False)) if a != b),
+                    min(len(text), len(other[2])),
+                )
+                print(
+                    f"  differs: cell {cell} {kind}, from character {at}: "
+                    f"{text[max(0, at - 60) : at + 60]!r} vs {other[2][max(0, at - 60) : at + 60]!r}"
+                )
 
 
 def _kit_notebook(cube: Path, name: str) -> Path:

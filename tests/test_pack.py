@@ -270,6 +270,6 @@ def test_a_download_that_does_not_match_the_lock_is_refused(tmp_path):
     assert fetch_all([good], store)[0].read_bytes() == served.read_bytes()
     (store / served.name).unlink()
     tampered = WheelFile(served.name, served.as_uri(), "0" * 64, served.stat().st_size)
-    with pytest.raises(cube.CubeError, match="does not match the hash in uv.lock; refusing it"):
+    with pytest.raises(cube.CubeError, match=r"does not match the hash in uv\.lock; refusing it"):
         fetch_all([tampered], store)
     assert list(store.iterdir()) == []  # nothing half written, nothing kept

@@ -215,7 +215,7 @@ def test_the_explorer_carries_a_static_view_for_handouts(fitted):
         "Share of each period&#x27;s passages" in page or "Share of each period's passages" in page
     )
     topic = explorer.topic.value
-    decade = decades[[i for i, t in enumerate(model.topics_) if t == topic][0]]
+    decade = decades[next(i for i, t in enumerate(model.topics_) if t == topic)]
     share = sum(
         t == topic and d == decade for t, d in zip(model.topics_, decades, strict=True)
     ) / list(decades).count(decade)

@@ -69,7 +69,11 @@ def fetch_all(files: list[WheelFile], store: Path, *, threads: int = 4) -> list[
 
 
 def place(source: Path, target: Path) -> None:
-    """``source``'s bytes at ``target``: a hard link when the file system allows, else a copy."""
+    """``source``'s bytes at ``target``: a hard link when the file system allows, else a copy.
+
+    Only for the download folder's files, which are never changed in place (a new download is
+    a new file renamed over the old).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         target.unlink()

@@ -185,8 +185,9 @@ def _render_course(course: Path, cache_dir: Path, quick: bool) -> None:
 def _copy_docs(project: Path, course: Path) -> None:
     for name in ("glossary.md", "instructor-guide.md", "setup.md"):
         source = project / "docs" / name
-        if source.is_file():
-            place(source, course / "docs" / name)
+        if source.is_file():  # a copy: a hard link would change with the checkout
+            (course / "docs").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, course / "docs" / name)
 
 
 def _check_target(out: Path, force: bool) -> None:
