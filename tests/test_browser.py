@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -49,8 +50,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="module")
+def lab_cache(tmp_path_factory) -> Path:
+    """One cache for the JupyterLab sessions of this module, as a learner's laptop keeps one:
+    the second run of notebook 3 finds the vectors and reductions of the first."""
+    return tmp_path_factory.mktemp("lab-cache")
+
+
 @pytest.fixture
-def lab(tmp_path):
+def lab(tmp_path, cube_cache, lab_cache):
+    if not (lab_cache / "onnx").exists():  # the session's shared export, as every test has
+        (lab_cache / "onnx").symlink_to((cube_cache / "onnx").readlink(), target_is_directory=True)
     port, token = free_port(), secrets.token_hex(16)
     # No autosave: the notebook is written when the learner saves, and only then.
     settings = tmp_path / "lab-settings"
@@ -61,6 +71,7 @@ def lab(tmp_path):
         **os.environ,
         "JUPYTER_TOKEN": token,
         "CUBE_QUICK": "1",
+        "CUBE_CACHE_DIR": str(lab_cache),
         "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime"),
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),

@@ -73,10 +73,24 @@ def test_scaffolded_like_a_lesson(path: Path):
         assert "solution" in solution.metadata.get("tags", [])
 
 
+@pytest.fixture(scope="module")
+def course_cache(tmp_path_factory) -> Path:
+    """One cache for the whole course, as on a learner's laptop: notebook 2 finds the vectors
+    notebook 1 made, notebook 3 the reductions notebook 2 made."""
+    return tmp_path_factory.mktemp("course-cache")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_runs_top_to_bottom_in_quick_mode(path: Path, monkeypatch, tmp_path):
+def test_runs_top_to_bottom_in_quick_mode(
+    path: Path, monkeypatch, tmp_path, cube_cache, course_cache
+):
     """Each notebook runs as `cube render --quick` runs it, and its handout is quiet."""
+    if not (course_cache / "onnx").exists():  # the session's shared export, as every test has
+        (course_cache / "onnx").symlink_to(
+            (cube_cache / "onnx").readlink(), target_is_directory=True
+        )
+    monkeypatch.setenv("CUBE_CACHE_DIR", str(course_cache))
     monkeypatch.setenv("CUBE_QUICK", "1")
     monkeypatch.chdir(tmp_path)
     nb, failure = execute(path, timeout=600)  # in a quiet kernel, as `cube render` starts it
