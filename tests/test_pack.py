@@ -186,6 +186,7 @@ def test_a_damaged_pack_stops_before_installing_anything(small_pack, tmp_path):
 
 @pytest.mark.slow
 @needs_linux_x86
+@pytest.mark.skipif(shutil.which("curl") is None, reason="get.sh fetches with curl")
 def test_a_served_pack_sets_up_a_laptop_over_http(small_pack, tmp_path):
     server, lines = make_server(small_pack.path, host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -113,7 +113,13 @@ class WheelFile:
 
 
 def find_uv() -> list[str]:
-    """The command that runs uv: on PATH, or as ``python -m uv``."""
+    """The command that runs uv: the one running us (``uv run`` sets ``UV``), on PATH, or
+    ``python -m uv``."""
+    import os
+
+    running = os.environ.get("UV")
+    if running and Path(running).is_file():
+        return [running]
     found = shutil.which("uv")
     if found:
         return [found]
