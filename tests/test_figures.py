@@ -182,3 +182,30 @@ def test_an_image_made_before_comes_from_the_cache_without_a_browser(
     assert len(rendered) == 1  # another figure: rendered, not taken from the cache
     export(bar, tmp_path / "d" / "bar.png", width=300)  # another size: rendered too
     assert len(rendered) == 2
+
+
+def test_time_periods_bin_years_and_dates_to_at_most_forty():
+    import pandas as pd
+
+    from cube.figures import MAX_BINS, time_bins, time_periods
+
+    assert time_periods([1999, 2001, 1999]) == ([1999, 2001, 1999], "year")
+    decades, word = time_periods(list(range(1790, 2022)))
+    assert word == "decade" and decades[:11] == [1790] * 10 + [1800]
+    days = pd.date_range("2020-01-01", periods=30, freq="D").astype(str).tolist()
+    assert time_periods(days)[1] == "day"
+    a_year = pd.date_range("2020-01-01", periods=366, freq="D").astype(str).tolist()
+    months, word = time_periods(a_year)
+    assert word == "month" and len(set(months)) == 12
+    assert months[0] == pd.Timestamp("2020-01-01") and months[-1] == pd.Timestamp("2020-12-01")
+    ten_years = pd.date_range("2000-01-01", periods=3650, freq="D").astype(str).tolist()
+    assert time_periods(ten_years)[1] == "quarter"  # 40 quarters, the most allowed
+    centuries = pd.date_range("1800-01-01", periods=300, freq="YS").astype(str).tolist()
+    bins, word = time_periods(centuries)
+    assert word == "decade" and len(set(bins)) == 30 <= MAX_BINS
+    assert time_bins(["03/07/2020", "2020-03-08"]) == [
+        pd.Timestamp("2020-03-07"),  # month first, as pandas reads it
+        pd.Timestamp("2020-03-08"),
+    ]
+    with pytest.raises(ValueError, match="rows \\[2\\] are neither years nor dates"):
+        time_periods([1999, "soon"])

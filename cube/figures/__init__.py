@@ -27,7 +27,12 @@ from cube.figures._palette import topic_colors
 from cube.figures._report import write_report
 from cube.figures._standard import standard_figures, words_from_ctfidf
 from cube.figures._topics_map import topics_map
-from cube.figures._topics_over_time import MAX_BINS, time_bins, topics_over_time
+from cube.figures._topics_over_time import (
+    MAX_BINS,
+    time_bins,
+    time_periods,
+    topics_over_time,
+)
 from cube.figures._topics_per_class import topics_per_class
 
 __all__ = [
@@ -48,6 +53,7 @@ __all__ = [
     "start_session",
     "stop_session",
     "time_bins",
+    "time_periods",
     "to_png",
     "topic_colors",
     "topic_name",

@@ -24,7 +24,7 @@ from cube.figures._hierarchy import hierarchy
 from cube.figures._layout import SIZE
 from cube.figures._palette import MAX_COLOURED, topics_by_size
 from cube.figures._topics_map import topics_map
-from cube.figures._topics_over_time import _period_word, time_bins, topics_over_time
+from cube.figures._topics_over_time import time_periods, topics_over_time
 from cube.figures._topics_per_class import topics_per_class
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -108,7 +108,7 @@ def standard_figures(
     if coordinates is None:
         coordinates = document_coordinates(topic_model, embeddings)
     figures["documents_map"] = documents_map(topic_model, docs, coordinates, size=size)
-    bins = time_bins(timestamps) if timestamps is not None else None
+    bins, period = time_periods(timestamps) if timestamps is not None else (None, None)
     labels = [str(c) for c in classes] if classes is not None else None
     with words_from_ctfidf(topic_model):
         tree = topic_model.hierarchical_topics(docs) if n_topics >= 2 else None
@@ -130,7 +130,7 @@ def standard_figures(
             topic_model,
             over_time,
             bins,
-            period=_period_word(timestamps, bins),
+            period=period,
             top_n_topics=top_n_topics,
             size=size,
         )

@@ -20,27 +20,49 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_BINS = 40  # topics over time: at most this many time steps
 
 
-def time_bins(timestamps: Sequence[Any]) -> list[Any]:
-    """Timestamps grouped into at most MAX_BINS steps (years into decades when needed)."""
+def time_periods(timestamps: Sequence[Any], max_bins: int = MAX_BINS) -> tuple[list[Any], str]:
+    """Each timestamp's period, at most ``max_bins`` of them, and the word for a period.
+
+    Years stay years when there are at most ``max_bins`` of them, else they become decades.
+    Dates are binned by the finest of day, month, quarter, year and decade that gives at most
+    ``max_bins`` periods (a period is named by its first day; decades by their first year).
+
+    Example:
+        >>> time_periods([1999, 2001])
+        ([1999, 2001], 'year')
+        >>> time_periods(["2020-03-07", "2020-04-01"])[1]
+        'day'
+    """
+    import pandas as pd
+
     from cube.datasets import parse_times
 
     values, bad = parse_times(timestamps)
     if bad:
-        raise ValueError(f"timestamps in rows {bad[:8]} are neither years nor dates")
-    if len(set(values)) <= MAX_BINS:
-        return values
+        raise ValueError(
+            f"timestamps in rows {bad[:8]} are neither years nor dates: give years (1999) or "
+            "dates (1999-12-31)"
+        )
     if all(isinstance(v, (int, np.integer)) for v in values):
-        return [int(v) // 10 * 10 for v in values]
-    return values
+        if len(set(values)) <= max_bins:
+            return [int(v) for v in values], "year"
+        return [int(v) // 10 * 10 for v in values], "decade"
+    stamps = pd.Series(pd.to_datetime(list(values)))
+    for freq, word in (("D", "day"), ("M", "month"), ("Q", "quarter"), ("Y", "year")):
+        binned = stamps.dt.to_period(freq).dt.start_time
+        if binned.nunique() <= max_bins:
+            return binned.tolist(), word
+    return (stamps.dt.year // 10 * 10).astype(int).tolist(), "decade"
 
 
-def _period_word(timestamps: Sequence[Any], bins: Sequence[Any]) -> str:
-    if all(isinstance(b, (int, np.integer)) for b in bins):
-        from cube.datasets import parse_times
+def time_bins(timestamps: Sequence[Any], max_bins: int = MAX_BINS) -> list[Any]:
+    """Timestamps grouped into at most ``max_bins`` periods (see :func:`time_periods`).
 
-        values, _ = parse_times(timestamps)
-        return "decade" if list(values) != list(bins) else "year"
-    return "period"
+    Example:
+        >>> time_bins(list(range(1900, 2000)))[:3]
+        [1900, 1900, 1900]
+    """
+    return time_periods(timestamps, max_bins)[0]
 
 
 def topics_over_time(
