@@ -208,6 +208,9 @@ def test_main_job_writes_everything(table, shared_cache, tmp_path, capsys):
     assert set(summary["seconds"]) >= {"load", "embed", "reduce", "cluster", "represent",
                                        "evaluate", "figures", "export", "total"}  # fmt: skip
     assert summary["quality"]["n_topics"] == summary["topics"]
+    documents_text = pd.read_csv(out / "documents.csv")["text"].tolist()
+    assert summary["texts_sha256"] == cube.topics.provenance(documents_text)["texts"]["sha256"]
+    assert summary["environment"]["versions"]["bertopic"] == __import__("bertopic").__version__
     assert summary["quality"]["outlier_share"] == summary["outliers"] / 400
     assert -1 <= summary["quality"]["npmi"] <= 1
     assert cube.topics.load(out / "model").get_topic_info()["Count"].sum() == 400

@@ -25,6 +25,7 @@ from cube._errors import BrowserFailedError, BrowserNotFoundError, CubeError
 from cube._version import __version__
 from cube.pipeline._output import _atomic_rename_into, claim
 from cube.pipeline._plan import JobSpec, Plan, classes_for_figures, prepare
+from cube.topics._provenance import library_versions, texts_digest
 
 STAGES = ("load", "embed", "reduce", "cluster", "represent", "evaluate", "figures", "export")
 
@@ -294,10 +295,12 @@ def _work(
         "figures": sorted(figures),
         "formats_written": list(formats),
         "figures_skipped": figures_skipped,
+        "texts_sha256": texts_digest(docs),
         "environment": {
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cache_dir": str(_cache.root()),
+            "versions": library_versions(),
         },
     }
     return summary, table, figures

@@ -32,6 +32,7 @@ _LAZY = {
     "check_corpus_size": "cube.topics._model",
     "default_min_topic_size": "cube.topics._model",
     "find_topic": "cube.topics._find",
+    "provenance": "cube.topics._provenance",
     "fit": "cube.topics._model",
     "fit_transform": "cube.topics._model",
     "make_embedder": "cube.topics._model",
@@ -81,6 +82,7 @@ if TYPE_CHECKING:  # pragma: no cover
         make_vectorizer,
         reassign_outliers,
     )
+    from cube.topics._provenance import provenance
     from cube.topics._quality import (
         QUALITY_HEADLINE,
         Stability,
@@ -134,6 +136,7 @@ __all__ = [
     "load",
     "make_embedder",
     "make_vectorizer",
+    "provenance",
     "quality_headline",
     "reassign_outliers",
     "reduce",
