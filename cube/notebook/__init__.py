@@ -10,6 +10,7 @@ from cube.notebook._lab import prepare_workdir, reset_notebook
 from cube.notebook._render import (
     RenderFailure,
     course_samples,
+    execute,
     kit_notebooks,
     kit_notebooks_dir,
     render,
@@ -21,6 +22,7 @@ __all__ = [
     "RenderFailure",
     "course_samples",
     "environment",
+    "execute",
     "kit_notebooks",
     "kit_notebooks_dir",
     "launch_lab",

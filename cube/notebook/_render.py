@@ -15,7 +15,7 @@ from pathlib import Path
 from cube._cache import atomic_write
 from cube._errors import CubeError, InputError
 from cube._progress import RENDERING_ENV
-from cube.notebook._solutions import strip_solutions
+from cube.notebook._solutions import is_check, strip_checks, strip_solutions
 
 RENDER_FORMATS = ("html", "ipynb")
 
@@ -187,6 +187,7 @@ def handout(nb):
     page = copy.deepcopy(nb)
     # Saved widget state would make the page load the widget manager from a CDN.
     page.metadata.pop("widgets", None)
+    page.cells = [c for c in page.cells if not is_check(c)]  # asserts for the tests
     for cell in page.cells:
         if "outputs" in cell:
             kept = (_handout_output(o) for o in cell.outputs)
@@ -266,6 +267,7 @@ def render(
                 written.append(target)
             if "ipynb" in formats:
                 target = out_dir / f"{path.stem}{'.solutions' if solutions else ''}.ipynb"
+                strip_checks(nb)  # asserts for the tests, not for readers
                 atomic_write(target, nbformat.writes(nb))
                 written.append(target)
     return written, failures

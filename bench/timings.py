@@ -1,0 +1,135 @@
+"""Times every course notebook as a learner runs it, and writes docs/timings.md.
+
+Run: uv run python bench/timings.py [--out docs/timings.md] [--skip-full]
+
+Each notebook runs top to bottom in a fresh, quiet kernel (as `cube render` runs it), in course
+order, in one new cache (as on a laptop that follows the course: notebook 2 finds the vectors
+notebook 1 made, notebook 3 the reductions of notebook 2), first at full size and then in quick
+mode (`CUBE_QUICK=1`, in a second new cache). Every cell runs, the exercises' solutions and the
+`check` cells too: a statement in the prose that no longer holds at full size stops the script.
+Each cell's seconds come from the kernel's own timestamps (nbclient's execution metadata).
+The table it writes is what the notebooks' time budgets and the instructor guide quote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cube
+from cube.notebook import execute, kit_notebooks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cell_seconds(cell) -> float:
+    meta = cell.get("metadata", {}).get("execution", {})
+    start, end = meta.get("iopub.execute_input"), meta.get("shell.execute_reply")
+    if not (start and end):
+        return 0.0
+    parse = dt.datetime.fromisoformat
+    return (parse(end.replace("Z", "+00:00")) - parse(start.replace("Z", "+00:00"))).total_seconds()
+
+
+def first_line(cell) -> str:
+    lines = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.startswith("#")]
+    text = lines[0].strip() if lines else cell.source.splitlines()[0]
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def run_course(quick: bool) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="cube-timings-") as cache:
+        os.environ["CUBE_CACHE_DIR"] = cache
+        if quick:
+            os.environ["CUBE_QUICK"] = "1"
+        else:
+            os.environ.pop("CUBE_QUICK", None)
+        for path in kit_notebooks():
+            started = time.perf_counter()
+            nb, failure = execute(path, timeout=3600)
+            seconds = time.perf_counter() - started
+            if failure is not None:
+                raise SystemExit(f"{path.name} ({'quick' if quick else 'full size'}): {failure}")
+            cells = [(cell_seconds(c), c) for c in nb.cells if c.cell_type == "code"]
+            slow = sorted(cells, key=lambda pair: -pair[0])[:3]
+            tags = [set(c.metadata.get("tags", [])) for _, c in cells]
+            solutions = sum(s for (s, _), t in zip(cells, tags, strict=True) if "solution" in t)
+            rows.append(
+                {
+                    "notebook": path.stem,
+                    "seconds": seconds,
+                    "solutions": solutions,
+                    "slowest": [(s, first_line(c)) for s, c in slow],
+                }
+            )
+            print(f"{'quick' if quick else 'full '} {path.stem}: {seconds:.0f} s", flush=True)
+    return rows
+
+
+def minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min ({seconds:.0f} s)"
+
+
+def table(full: list[dict] | None, quick: list[dict]) -> str:
+    samples = {name: size for name, size, _ in cube.notebook.course_samples(quick=False)}
+    quick_samples = {name: size for name, size, _ in cube.notebook.course_samples(quick=True)}
+    cores = os.cpu_count()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines = [
+        "# Run times of the course notebooks",
+        "",
+        "Written by `bench/timings.py` (do not edit by hand): each notebook run top to bottom in a",
+        "fresh kernel, in course order, in one new cache (so notebook 1 embeds its passages and the",
+        "later notebooks find most of theirs), solutions and checks included, as `cube render`",
+        "runs it. A learner who runs the notebooks in order sees about these times; a laptop with a",
+        "workshop pack's cache imported skips the embedding and most UMAP runs.",
+        "",
+        f"Machine: {cores} cores, {platform.machine()}, Python {platform.python_version()},",
+        f"cube {cube.__version__}, load average {load:.1f} at the start; "
+        f"{dt.date.today().isoformat()}.",
+        "",
+        "| notebook | passages | full size | quick (`CUBE_QUICK=1`) | of which solutions (full) |"
+        " slowest cells at full size |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    by_name = {r["notebook"]: r for r in full or []}
+    for q in quick:
+        name = q["notebook"]
+        f = by_name.get(name)
+        size, small = samples.get(name), quick_samples.get(name)
+        passages = f"{size:,} / {small:,}" if size else "2,000 / 300 of the example"
+        if f is None:
+            lines.append(f"| {name} | {passages} | not measured | {minutes(q['seconds'])} | | |")
+            continue
+        slowest = "; ".join(f"`{text}` {s:.0f} s" for s, text in f["slowest"])
+        lines.append(
+            f"| {name} | {passages} | {minutes(f['seconds'])} | {minutes(q['seconds'])} | "
+            f"{f['solutions']:.0f} s | {slowest} |"
+        )
+    if full:
+        total = sum(r["seconds"] for r in full)
+        lines += ["", f"Whole course at full size: {minutes(total)}."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "timings.md")
+    parser.add_argument("--skip-full", action="store_true", help="quick mode only")
+    args = parser.parse_args()
+    full = None if args.skip_full else run_course(quick=False)
+    quick = run_course(quick=True)
+    page = table(full, quick)
+    args.out.write_text(page, encoding="utf-8")
+    print(page)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
