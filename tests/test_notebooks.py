@@ -16,8 +16,8 @@ NOTEBOOKS = kit_notebooks()
 MIN_FIGURES = {  # plotly figures each notebook must show in its rendered HTML
     "01-texts-to-vectors": 1,
     "02-topic-modeling-step-by-step": 3,
-    "03-explore-interactively": 0,  # its figures live in the widget (see test_browser.py)
-    "04-is-this-a-good-model": 0,  # tables, not figures
+    "03-explore-interactively": 1,  # and the widget's own (see test_browser.py)
+    "04-is-this-a-good-model": 2,
     "05-topics-through-time-and-groups": 3,
     "06-your-own-data": 1,
 }
@@ -98,6 +98,7 @@ def test_runs_top_to_bottom_in_quick_mode(
     page = to_html(nb)
     (tmp_path / f"{path.stem}.html").write_text(page)  # to look at, when a check fails
     assert_quiet_handout(page)  # no progress bars, warnings or widget reprs
+    assert "# check: the prose above" not in page  # the checks ran, and readers see none
     if path.stem == "03-explore-interactively":  # the explorer's static view, for readers
         assert page.count('class="cube-explorer-snapshot"') == 1
         snapshot = page[page.index('class="cube-explorer-snapshot"') :]
@@ -118,12 +119,47 @@ def test_the_learners_version_runs_no_solution(path: Path):
     source = nbformat.read(path, as_version=4)
     learner = json.loads(learner_bytes(path))
     solutions = [c for c in source.cells if "solution" in c.metadata.get("tags", [])]
+    checks = [c for c in source.cells if "check" in c.metadata.get("tags", [])]
     assert solutions, f"{path.name} has no solutions to hide"
-    assert not [c for c in learner["cells"] if "solution" in c["metadata"].get("tags", [])]
-    assert len(learner["cells"]) == len(source.cells) - len(solutions)
+    hidden = ("solution", "check")
+    assert not [c for c in learner["cells"] if set(hidden) & set(c["metadata"].get("tags", []))]
+    assert len(learner["cells"]) == len(source.cells) - len(solutions) - len(checks)
     answers = [
         c
         for c in learner["cells"]
         if c["cell_type"] == "code" and "your answer" in "".join(c["source"])
     ]
     assert answers, "each exercise keeps its empty answer cell"
+
+
+def names_in(source: str) -> set[str]:
+    """The Python names a cell's code uses (not the words in its strings or comments)."""
+    import io
+    import tokenize
+
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("%"))
+    tokens = tokenize.generate_tokens(io.StringIO(code).readline)
+    return {t.string for t in tokens if t.type == tokenize.NAME}
+
+
+# Notebooks whose prose states numbers about the corpus: each has `check` cells, run with it.
+PROSE_WITH_NUMBERS = ("01", "03", "05")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_numbers_in_the_prose_are_checked_by_check_cells(path: Path):
+    """A `check` cell holds asserts (it runs in every run, so a changed number fails the suite)
+    and defines nothing the notebook's own cells use (learners' copies leave it out)."""
+    nb = nbformat.read(path, as_version=4)
+    checks = [c for c in nb.cells if "check" in c.metadata.get("tags", [])]
+    if path.stem[:2] in PROSE_WITH_NUMBERS:
+        assert checks, f"{path.name}: numbers in the prose, and no check cell"
+    for cell in checks:
+        assert cell.cell_type == "code" and "assert " in cell.source
+        assert cell.source.startswith("# check: the prose above")
+    defined = {name for cell in checks for name in re.findall(r"^(\w+) *=", cell.source, re.M)}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell not in checks:
+            used = defined & names_in(cell.source)
+            written = set(re.findall(r"^(\w+) *=", cell.source, re.M))
+            assert not (used - written), f"{path.name}: a cell uses {used - written} from a check"
