@@ -183,11 +183,11 @@ def _render_course(course: Path, cache_dir: Path, quick: bool) -> None:
 
 
 def _copy_docs(project: Path, course: Path) -> None:
-    for name in ("glossary.md", "instructor-guide.md", "setup.md"):
-        source = project / "docs" / name
-        if source.is_file():  # a copy: a hard link would change with the checkout
+    # Every page of the course (setup, schedule, troubleshooting, ...), not quality.md's bench.
+    for source in sorted((project / "docs").glob("*.md")):
+        if source.name != "quality.md":  # a copy: a hard link would change with the checkout
             (course / "docs").mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, course / "docs" / name)
+            shutil.copyfile(source, course / "docs" / source.name)
 
 
 def _check_target(out: Path, force: bool) -> None:

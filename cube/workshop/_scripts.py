@@ -48,6 +48,7 @@ export UV_OFFLINE=1 UV_NO_CONFIG=1 UV_PYTHON_DOWNLOADS=never
 step "2/5 finding Python $PYTHON_MIN"
 if ! PY=$("$UV" python find "$PYTHON_MIN" 2>/dev/null); then
   echo "cube: no Python $PYTHON_MIN on this laptop; install one (python.org, or your package manager), then run START-HERE again"
+  echo "CUBE-STUCK $PLAT failed=python"
   exit 2
 fi
 echo "$PY"
@@ -114,7 +115,8 @@ $env:UV_OFFLINE = "1"; $env:UV_NO_CONFIG = "1"; $env:UV_PYTHON_DOWNLOADS = "neve
 Step "2/5 finding Python $PythonMin"
 $Py = & $Uv python find $PythonMin 2>$null
 if ($LASTEXITCODE -ne 0) {
-  Write-Host "cube: no Python $PythonMin on this laptop; install one from python.org, then run START-HERE again"; exit 2
+  Write-Host "cube: no Python $PythonMin on this laptop; install one from python.org, then run START-HERE again"
+  Write-Host "CUBE-STUCK $Plat failed=python"; exit 2
 }
 Write-Host $Py
 
