@@ -174,3 +174,18 @@ def test_the_quality_line_names_both_coherences(tmp_path: Path):
         "<b>Quality:</b> NPMI +0.284 over passages, +0.170 over 10-token windows (c_npmi), "
         "diversity@10 0.92, 10% in no topic" in path.read_text(encoding="utf-8")
     )
+
+
+def test_each_figure_carries_its_alt_text_escaped(tmp_path: Path):
+    described = {"barchart": f"The top words of {EVIL}", "documents_map": "120 passages as dots"}
+    page = write_report(
+        tmp_path / "report.html",
+        title="t",
+        summary=summary(),
+        topics=topics_frame(),
+        figures=figures(),
+        descriptions=described,
+    ).read_text(encoding="utf-8")
+    assert 'role="img" aria-describedby="fig-barchart-text"' in page
+    assert '<p class="alt" id="fig-barchart-text">The top words of &lt;/script&gt;' in page
+    assert '<p class="alt" id="fig-documents_map-text">120 passages as dots</p>' in page

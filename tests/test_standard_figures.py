@@ -414,3 +414,24 @@ def test_topics_over_time_without_evolution_tuning_is_the_same_frame(run):
     untuned = model.topics_over_time(docs, bins, evolution_tuning=False)
     assert len(tuned) > 20
     assert tuned.equals(untuned)
+
+
+def test_each_figure_has_alt_text_from_its_own_data(run):
+    """One paragraph per figure, naming what the figure draws, with its numbers."""
+    model, figures = run["model"], run["figures"]
+    texts = cube.figures.describe(model, figures)
+    assert set(texts) == set(figures) == KEYS
+    largest = topic_name(model, Counter(t for t in model.topics_ if t != -1).most_common(1)[0][0])
+    assert largest in texts["barchart"] and largest in texts["documents_map"]
+    outliers = list(model.topics_).count(-1)
+    assert f"{outliers} passages (" in texts["documents_map"]
+    assert f"{len(run['docs'])} passages as dots" in texts["documents_map"]
+    first = next(t for t in figures["topics_over_time"].data if t.type == "scatter")
+    peak = int(np.argmax(first.y))
+    assert (
+        f"“{first.name}” peaks in {first.x[peak]} ({first.y[peak]:.0%})"
+        in texts["topics_over_time"]
+    )
+    assert "Democratic" in texts["topics_per_class"] or "Republican" in texts["topics_per_class"]
+    for text in texts.values():
+        assert 80 < len(text) < 900 and "nan" not in text

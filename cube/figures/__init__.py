@@ -17,6 +17,7 @@ Example:
 from cube._public import rehome
 from cube.figures._barchart import barchart
 from cube.figures._browser import check_browser, find_browser
+from cube.figures._describe import describe
 from cube.figures._documents_map import document_coordinates, documents_map
 from cube.figures._export import export, start_session, stop_session, to_png
 from cube.figures._formats import DEFAULT_FORMATS, FORMATS, STATIC_FORMATS, parse_formats
@@ -42,6 +43,7 @@ __all__ = [
     "STATIC_FORMATS",
     "barchart",
     "check_browser",
+    "describe",
     "document_coordinates",
     "documents_map",
     "export",

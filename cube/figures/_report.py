@@ -42,6 +42,7 @@ main { max-width: 1640px; margin: 0 auto; padding: 24px 20px 60px; }
 h1 { font-size: 28px; margin: 0 0 4px; }
 h2 { font-size: 21px; margin: 36px 0 10px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 .lead { color: #555; margin: 0 0 16px; }
+.alt { color: #333; max-width: 70em; margin: 4px 0 20px; }
 .quality { background: #eef5ff; border-left: 4px solid #1f77b4; padding: 8px 12px; margin: 12px 0; }
 nav a { margin-right: 14px; }
 table { border-collapse: collapse; background: #fff; }
@@ -198,6 +199,7 @@ def write_report(
     summary: Mapping[str, Any],
     topics: pd.DataFrame,
     figures: Mapping[str, Any],
+    descriptions: Mapping[str, str] | None = None,
 ) -> Path:
     """Write one self-contained HTML page: the run's summary, its topics and every figure.
 
@@ -213,6 +215,8 @@ def write_report(
         topics: one row per topic with the columns ``id``, ``size``, ``name``, ``top_words``
             and ``representative_documents`` (a JSON list of strings, or a list).
         figures: name → plotly figure, shown in this order.
+        descriptions: name → a paragraph that says what the figure shows (alt text, see
+            :func:`cube.figures.describe`), printed under it and tied to it for screen readers.
 
     Example:
         >>> write_report("out/report.html", title="Topics in 4,000 passages",
@@ -238,8 +242,12 @@ def write_report(
         )
         anchor = _anchor(str(name))
         links.append(f'<a href="#{anchor}">{_e(heading)}</a>')
+        text = (descriptions or {}).get(str(name))
+        about = f' role="img" aria-describedby="{anchor}-text"' if text else ""
+        caption = f'<p class="alt" id="{anchor}-text">{_e(text)}</p>' if text else ""
         sections.append(
-            f'<section id="{anchor}"><h2>{_e(heading)}</h2><div class="figure">{div}</div></section>'
+            f'<section id="{anchor}"><h2>{_e(heading)}</h2>'
+            f'<div class="figure"{about}>{div}</div>{caption}</section>'
         )
     n_topics = summary.get("topics")
     lead = []

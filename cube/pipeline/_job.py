@@ -25,7 +25,6 @@ from cube._errors import BrowserFailedError, BrowserNotFoundError, CubeError
 from cube._version import __version__
 from cube.pipeline._output import _atomic_rename_into, claim
 from cube.pipeline._plan import JobSpec, Plan, classes_for_figures, prepare
-from cube.topics._provenance import library_versions, texts_digest
 
 STAGES = ("load", "embed", "reduce", "cluster", "represent", "evaluate", "figures", "export")
 
@@ -138,6 +137,7 @@ def _write_report(path: Path, summary: dict, table: pd.DataFrame, figures: dict)
         },
         topics=table,
         figures=figures,
+        descriptions=summary.get("figure_descriptions"),
     )
 
 
@@ -275,6 +275,9 @@ def _work(
                 f"cannot write the results for {spec.out} ({exc.strerror}); free some space "
                 "or choose another out="
             ) from exc
+    from cube.figures import describe
+    from cube.topics import library_versions, texts_digest
+
     summary = {
         "cube_version": __version__,
         "source": plan.source,
@@ -293,6 +296,7 @@ def _work(
         },
         "seconds": {name: round(timings.seconds.get(name, 0.0), 2) for name in STAGES},
         "figures": sorted(figures),
+        "figure_descriptions": describe(topic_model, figures),  # alt text, from their data
         "formats_written": list(formats),
         "figures_skipped": figures_skipped,
         "texts_sha256": texts_digest(docs),

@@ -32,7 +32,9 @@ _LAZY = {
     "check_corpus_size": "cube.topics._model",
     "default_min_topic_size": "cube.topics._model",
     "find_topic": "cube.topics._find",
+    "library_versions": "cube.topics._provenance",
     "provenance": "cube.topics._provenance",
+    "texts_digest": "cube.topics._provenance",
     "fit": "cube.topics._model",
     "fit_transform": "cube.topics._model",
     "make_embedder": "cube.topics._model",
@@ -82,7 +84,7 @@ if TYPE_CHECKING:  # pragma: no cover
         make_vectorizer,
         reassign_outliers,
     )
-    from cube.topics._provenance import provenance
+    from cube.topics._provenance import library_versions, provenance, texts_digest
     from cube.topics._quality import (
         QUALITY_HEADLINE,
         Stability,
@@ -132,6 +134,7 @@ __all__ = [
     "fit_transform",
     "import_bertopic_lean",
     "lda",
+    "library_versions",
     "literal_terms",
     "load",
     "make_embedder",
@@ -142,5 +145,6 @@ __all__ = [
     "reduce",
     "save",
     "stability",
+    "texts_digest",
     "windowed_npmi",
 ]

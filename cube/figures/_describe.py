@@ -1,0 +1,168 @@
+"""Alt text: each standard figure said in one paragraph, from the data it draws.
+
+A reader who cannot see a figure (a screen reader, a printed handout, a slow connection) gets
+what the figure shows: which topics, how large, what peaks where. The numbers come from the
+figures' own traces and the model, so the text and the picture never disagree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from cube.figures._names import OUTLIER_NAME, topic_name
+from cube.figures._palette import topics_by_size
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bertopic import BERTopic
+
+
+def _listing(items: list[str], limit: int = 3) -> str:
+    shown = items[:limit]
+    if len(shown) <= 1:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _largest(topic_model: BERTopic, n: int = 3) -> list[str]:
+    counts = Counter(int(t) for t in topic_model.topics_)
+    total = sum(counts.values())
+    return [
+        f"“{topic_name(topic_model, t)}” ({counts[t]} passages, {counts[t] / total:.0%})"
+        for t in topics_by_size(topic_model)[:n]
+    ]
+
+
+def _barchart(topic_model: BERTopic, fig: Any) -> str:
+    bars = [t for t in fig.data if t.type == "bar"]
+    parts = [f"“{t.name}”: {', '.join(list(t.y)[::-1][:5])}" for t in bars[:3]]
+    return (
+        f"Bar charts of the top words of the {len(bars)} largest topics, longest bar first. "
+        f"{'; '.join(parts)}."
+    )
+
+
+def _topics_map(topic_model: BERTopic, fig: Any) -> str:
+    n = len(topics_by_size(topic_model))
+    return (
+        f"The {n} topics as circles, each sized by its passages and placed near the topics most "
+        f"like it (distances between circles far apart mean nothing). The largest are "
+        f"{_listing(_largest(topic_model))}."
+    )
+
+
+def _documents_map(topic_model: BERTopic, fig: Any) -> str:
+    topics = np.asarray(topic_model.topics_)
+    outliers = int((topics == -1).sum())
+    return (
+        f"{len(topics)} passages as dots placed by meaning and coloured by topic, each topic "
+        f"labelled where its passages sit; the largest are {_listing(_largest(topic_model))}. "
+        f"{outliers} passages ({outliers / len(topics):.0%}) are in no topic "
+        f"(“{OUTLIER_NAME}”). Read neighbours, not distances."
+    )
+
+
+def _heatmap(topic_model: BERTopic, fig: Any) -> str:
+    trace = fig.data[0]
+    z = np.array([[np.nan if v is None else v for v in row] for row in trace.z], dtype=float)
+    names = list(trace.x)
+    if len(names) < 2 or np.all(np.isnan(z)):
+        return f"The similarity of {len(names)} topic(s) to each other."
+    i, j = np.unravel_index(np.nanargmax(z), z.shape)
+    k, m = np.unravel_index(np.nanargmin(z), z.shape)
+    return (
+        f"A grid of the cosine similarity between the embeddings of {len(names)} topics, darker "
+        f"for more alike. Most alike: “{names[i]}” and “{names[j]}” ({z[i, j]:.2f}); least "
+        f"alike: “{names[k]}” and “{names[m]}” ({z[k, m]:.2f})."
+    )
+
+
+def _hierarchy(topic_model: BERTopic, fig: Any) -> str:
+    n = len(topics_by_size(topic_model))
+    heat = _heatmap_pair(topic_model)
+    first = f" The closest pair, joined first, is {heat}." if heat else ""
+    return (
+        f"A tree of the {n} topics: topics on the left, joined step by step into broader themes; "
+        f"a join further right joins less alike branches.{first}"
+    )
+
+
+def _heatmap_pair(topic_model: BERTopic) -> str:
+    topics = topics_by_size(topic_model)
+    vectors = getattr(topic_model, "topic_embeddings_", None)
+    if vectors is None or len(topics) < 2:
+        return ""
+    offset = int(getattr(topic_model, "_outliers", 0))
+    rows = np.asarray(vectors)[[t + offset for t in topics]]
+    unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    similarity = unit @ unit.T
+    np.fill_diagonal(similarity, -np.inf)
+    i, j = np.unravel_index(np.argmax(similarity), similarity.shape)
+    return f"“{topic_name(topic_model, topics[i])}” and “{topic_name(topic_model, topics[j])}”"
+
+
+def _topics_over_time(topic_model: BERTopic, fig: Any) -> str:
+    lines = [t for t in fig.data if t.type == "scatter" and t.name]
+    bars = [t for t in fig.data if t.type == "bar"]
+    parts = []
+    for trace in lines[:4]:
+        y = np.asarray(trace.y, dtype=float)
+        peak = int(np.argmax(y))
+        parts.append(f"“{trace.name}” peaks in {list(trace.x)[peak]} ({y[peak]:.0%})")
+    periods = list(bars[0].x) if bars else list(lines[0].x) if lines else []
+    span = f" from {periods[0]} to {periods[-1]}" if periods else ""
+    thin = ""
+    if bars:
+        counts = np.asarray(bars[0].y, dtype=float)
+        low = int(np.argmin(counts))
+        thin = (
+            f" The last panel counts the passages per period: {periods[low]} has the fewest "
+            f"({counts[low]:.0f}), so its shares rest on little."
+        )
+    return (
+        f"The share of each period's passages in the {len(lines)} largest topics{span}, one "
+        f"panel per topic. {'; '.join(parts)}.{thin}"
+    )
+
+
+def _topics_per_class(topic_model: BERTopic, fig: Any) -> str:
+    bars = [t for t in fig.data if t.type == "bar"]
+    if not bars:
+        return "The share of each group's passages in the largest topics."
+    topics = list(bars[0].y)
+    parts = []
+    for row, name in enumerate(topics[:4]):
+        best = max(bars, key=lambda b: b.x[row])
+        parts.append(f"“{name}” is largest in {best.name} ({best.x[row]:.0%})")
+    return (
+        f"The share of each group's passages in {len(topics)} topics, one panel per group "
+        f"({_listing([b.name for b in bars], 4)}{' …' if len(bars) > 4 else ''}). "
+        f"{'; '.join(parts)}."
+    )
+
+
+_WRITERS = {
+    "barchart": _barchart,
+    "topics_map": _topics_map,
+    "documents_map": _documents_map,
+    "hierarchy": _hierarchy,
+    "heatmap": _heatmap,
+    "topics_over_time": _topics_over_time,
+    "topics_per_class": _topics_per_class,
+}
+
+
+def describe(topic_model: BERTopic, figures: Mapping[str, Any]) -> dict[str, str]:
+    """A one-paragraph text summary (alt text) of each standard figure, from its data.
+
+    Example:
+        >>> figures = cube.figures.standard_figures(topic_model, docs, vectors)
+        >>> print(cube.figures.describe(topic_model, figures)["barchart"])
+        Bar charts of the top words of the 8 largest topics, longest bar first. ...
+    """
+    return {
+        name: _WRITERS[name](topic_model, fig) for name, fig in figures.items() if name in _WRITERS
+    }
