@@ -38,8 +38,10 @@ def cell_seconds(cell) -> float:
 
 
 def first_line(cell) -> str:
-    lines = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.startswith("#")]
-    text = lines[0].strip() if lines else cell.source.splitlines()[0]
+    """The cell's first line of code that is not an import or a comment."""
+    lines = [ln.strip() for ln in cell.source.splitlines() if ln.strip()]
+    code = [ln for ln in lines if not ln.startswith(("#", "import ", "from ", "%"))]
+    text = (code or lines or [""])[0]
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -91,7 +93,7 @@ def table(full: list[dict] | None, quick: list[dict]) -> str:
         "runs it. A learner who runs the notebooks in order sees about these times; a laptop with a",
         "workshop pack's cache imported skips the embedding and most UMAP runs.",
         "",
-        f"Machine: {cores} cores, {platform.machine()}, Python {platform.python_version()},",
+        f"Machine: {cores} cores, {platform.machine()}, Python {platform.python_version()}, "
         f"cube {cube.__version__}, load average {load:.1f} at the start; "
         f"{dt.date.today().isoformat()}.",
         "",

@@ -127,6 +127,14 @@ def fake_encoder(tmp_path: Path):
     return model_dir, FakeEncoder()
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--full-size",
+        action="store_true",
+        help="also run the course notebooks at full size with their checks (about 15 minutes)",
+    )
+
+
 _NOT_FAST = ("slow", "model", "browser")
 
 

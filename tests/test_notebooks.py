@@ -109,6 +109,27 @@ def test_runs_top_to_bottom_in_quick_mode(
     assert len(pngs) >= MIN_FIGURES[path.stem]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_runs_at_full_size_with_its_checks(
+    path: Path, request, monkeypatch, tmp_path, cube_cache, course_cache
+):
+    """At the sizes the prose speaks of, every check holds (`pytest --full-size`; bench/timings.py
+    runs the same and writes docs/timings.md)."""
+    if not request.config.getoption("--full-size"):
+        pytest.skip("the full-size run: pytest --full-size tests/test_notebooks.py")
+    full = course_cache / "full-size"  # one cache for the course, as a learner keeps one
+    if not full.exists():
+        full.mkdir()
+        (full / "onnx").symlink_to((cube_cache / "onnx").readlink(), target_is_directory=True)
+    monkeypatch.setenv("CUBE_CACHE_DIR", str(full))
+    monkeypatch.delenv("CUBE_QUICK", raising=False)
+    monkeypatch.chdir(tmp_path)
+    nb, failure = execute(path, timeout=3600)
+    assert failure is None, str(failure)
+    assert_quiet_handout(to_html(nb))
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_the_learners_version_runs_no_solution(path: Path):
     """What `cube lab` hands a learner: every exercise, no solution ("Run All" runs none)."""
@@ -163,3 +184,43 @@ def test_numbers_in_the_prose_are_checked_by_check_cells(path: Path):
             used = defined & names_in(cell.source)
             written = set(re.findall(r"^(\w+) *=", cell.source, re.M))
             assert not (used - written), f"{path.name}: a cell uses {used - written} from a check"
+
+
+def test_run_times_in_the_time_budgets_are_the_measured_ones():
+    """Each notebook's time budget quotes docs/timings.md, which bench/timings.py writes from a
+    real run of the course (rounded to whole minutes, at least 1)."""
+    page = (NOTEBOOKS[0].parents[1] / "docs" / "timings.md").read_text(encoding="utf-8")
+    measured = {
+        m[1]: (int(m[2]), int(m[3]))
+        for m in re.finditer(
+            r"^\| (\d\d-[\w-]+) \| [^|]+ \| [\d.]+ min \((\d+) s\) \| [\d.]+ min \((\d+) s\) \|",
+            page,
+            re.M,
+        )
+    }
+    assert set(measured) == {p.stem for p in NOTEBOOKS}
+    for path in NOTEBOOKS:
+        intro = nbformat.read(path, as_version=4).cells[0].source
+        full, quick = (max(1, round(s / 60)) for s in measured[path.stem])
+        assert f"**Run time** about {full} min at full size" in intro, path.name
+        assert f"about {quick} min with `CUBE_QUICK=1`" in intro, path.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_quiz_whose_every_answer_is_explained(path: Path):
+    """Before the exercises, three multiple-choice questions; each answer names the right choice
+    and says why each other choice is wrong."""
+    nb = nbformat.read(path, as_version=4)
+    sources = [c.source for c in nb.cells]
+    quiz = next((s for s in sources if s.startswith("## Quiz")), None)
+    assert quiz, f"{path.name} has no quiz"
+    assert sources.index(quiz) < sources.index("## Exercises")
+    questions = re.split(r"^\*\*Q\d\.\*\* ", quiz, flags=re.M)[1:]
+    assert len(questions) >= 3
+    for question in questions:
+        choices = re.findall(r"^- ([a-d])\) ", question, re.M)
+        assert choices == ["a", "b", "c", "d"]
+        answer = question[question.index("<details><summary>Answer</summary>") :]
+        right = re.search(r"\*\*([a-d])\)\*\*", answer)[1]
+        for wrong in set(choices) - {right}:
+            assert re.search(rf"\b{wrong}\)", answer), f"{path.name}: choice {wrong}) unexplained"
