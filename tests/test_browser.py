@@ -256,7 +256,9 @@ def test_the_explorer_guides(lab, tmp_path):
             expect(figures.nth(1).locator(".main-svg").first).to_be_visible(timeout=60_000)
 
             # Opens on the largest real topic; -1 is listed last, as "not in any topic".
-            labels = [t.replace("\xa0", " ") for t in dropdown.locator("option").all_inner_texts()]
+            # textContent: JupyterLab leaves cells out of view unrendered (innerText is "").
+            options = dropdown.locator("option").all_text_contents()
+            labels = [t.replace("\xa0", " ") for t in options]
             sizes = [int(re.search(r"\((\d+) passages\)", lbl).group(1)) for lbl in labels]
             assert "not in any topic" in labels[-1] and labels[-1].startswith("-1:")
             assert sizes[0] == max(sizes[:-1])
