@@ -1,4 +1,5 @@
-"""One test in a real browser: `cube lab`, notebook 3, the explorer widget and a plotly figure.
+"""One test in a real browser, one JupyterLab session: `cube lab`, notebook 3 run once, the
+explorer widget and its plotly figures.
 
 Debian's chromium, driven by Playwright (no browser download): JupyterLab is started with
 `cube lab` on a free localhost port; the test runs all cells of notebook 3, checks that the
@@ -152,6 +153,10 @@ def course():
 
 
 def test_explorer_in_jupyterlab(course, lab, tmp_path):
+    """A learner's session with notebook 3, run once: the explorer opens on the largest topic
+    and lists -1 last; a save goes to the learner's copy and leaves the course untouched; its
+    figures keep one height when hovered; a search that matches nothing says so; picking a topic
+    redraws both figures."""
     from playwright.sync_api import expect, sync_playwright
 
     base, token = lab
@@ -175,31 +180,27 @@ def test_explorer_in_jupyterlab(course, lab, tmp_path):
             page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()
 
             dropdown = page.locator(".widget-dropdown select").first
-            dropdown.wait_for(timeout=600_000)  # a loaded 2-core machine embeds slowly
+            dropdown.wait_for(state="attached", timeout=600_000)  # a loaded machine is slow
             page.wait_for_selector(
                 ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=600_000
             )
             dropdown.scroll_into_view_if_needed()  # plotly draws figures once they are on screen
-            representative = page.locator(".widget-html", has_text="Representative documents")
-            expect(representative.first).to_be_visible(timeout=60_000)
-            before = representative.first.inner_text()
-            plot = page.locator(".js-plotly-plot").first
-            plot.wait_for(timeout=60_000)
-            expect(plot.locator(".main-svg").first).to_be_visible()
+            figures = page.locator(".widget-output .js-plotly-plot")
+            expect(figures.nth(1).locator(".main-svg").first).to_be_visible(timeout=60_000)
 
-            options = dropdown.locator("option")
-            assert options.count() >= 3
-            second = options.nth(2)
-            label, value = second.inner_text(), second.get_attribute("value")
-            dropdown.select_option(value=value)
-            topic = label.split(":")[0]
-            for view in ("top words", "share of each period"):  # both figures redrawn for it
-                title = page.locator(".js-plotly-plot .gtitle", has_text=f"Topic {topic}: {view}")
-                expect(title.first).to_be_visible(timeout=30_000)
-            expect(representative.first).not_to_have_text(before, timeout=30_000)
-            page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
+            # Opens on the largest real topic; -1 is listed last, as "not in any topic".
+            # textContent: JupyterLab leaves cells out of view unrendered (innerText is "").
+            options = dropdown.locator("option").all_text_contents()
+            labels = [t.replace("\xa0", " ") for t in options]
+            sizes = [int(re.search(r"\((\d+) passages\)", lbl).group(1)) for lbl in labels]
+            assert "not in any topic" in labels[-1] and labels[-1].startswith("-1:")
+            assert sizes[0] == max(sizes[:-1])
+            assert dropdown.evaluate("s => s.selectedIndex") == 0
+            topic = labels[0].split(":")[0]
+            title = page.locator(".js-plotly-plot .gtitle", has_text=f"Topic {topic}: top words")
+            expect(title.first).to_be_visible()
 
-            # A learner saves: JupyterLab writes the notebook, outputs and all.
+            # A learner saves: JupyterLab writes the notebook, outputs and all, to their copy.
             page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
             page.keyboard.press("Escape")  # command mode: the keystroke goes to JupyterLab
             page.keyboard.press("Control+s")
@@ -207,6 +208,49 @@ def test_explorer_in_jupyterlab(course, lab, tmp_path):
             while copy.stat().st_mtime_ns == copied_at or saved_outputs(copy) == 0:
                 assert time.monotonic() < deadline, "the notebook was not saved within 60 s"
                 page.wait_for_timeout(500)
+            dirty = page.locator(".lm-TabBar-tab.jp-mod-dirty")
+            expect(dirty).to_have_count(0, timeout=30_000)
+
+            # Hovering alone: one height from the start, no picture swapped in, and the
+            # notebook stays unmodified.
+            dropdown.scroll_into_view_if_needed()
+            heights = [figures.nth(i).bounding_box()["height"] for i in range(2)]
+            assert heights == [360, 360], heights
+            for i in range(2):
+                box = figures.nth(i).bounding_box()
+                for dx, dy in ((0.5, 0.5), (0.6, 0.7), (0.4, 0.6)):
+                    page.mouse.move(box["x"] + box["width"] * dx, box["y"] + box["height"] * dy)
+                    page.wait_for_timeout(500)
+            page.wait_for_timeout(2000)
+            assert [figures.nth(i).bounding_box()["height"] for i in range(2)] == heights
+            assert page.locator(".widget-output img").count() == 0
+            expect(dirty).to_have_count(0)
+            page.screenshot(path=str(tmp_path / "explorer-guides.png"), full_page=True)
+
+            # A search that matches nothing says so, and no chart of the last topic stays.
+            search = page.get_by_placeholder("a word in a topic or its passages…")
+            search.fill("zzqxv")
+            message = page.locator(".widget-html", has_text="No passage matches “zzqxv”")
+            expect(message.first).to_be_visible(timeout=30_000)
+            expect(figures).to_have_count(0, timeout=30_000)
+            representative = page.locator(".widget-html", has_text="Representative documents")
+            expect(representative).to_have_count(0)
+            page.screenshot(path=str(tmp_path / "explorer-no-match.png"), full_page=True)
+            search.fill("")
+            expect(figures).to_have_count(2, timeout=30_000)
+
+            # Picking another topic redraws both figures and the passages.
+            expect(representative.first).to_be_visible(timeout=60_000)
+            before = representative.first.text_content()
+            second = dropdown.locator("option").nth(2)
+            label, value = second.text_content(), second.get_attribute("value")
+            dropdown.select_option(value=value)
+            topic = label.split(":")[0]
+            for view in ("top words", "share of each period"):
+                title = page.locator(".js-plotly-plot .gtitle", has_text=f"Topic {topic}: {view}")
+                expect(title.first).to_be_visible(timeout=30_000)
+            expect(representative.first).not_to_have_text(before, timeout=30_000)
+            page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
         except Exception:
             with contextlib.suppress(Exception):
                 page.locator(".widget-dropdown select").first.scroll_into_view_if_needed(
@@ -223,87 +267,3 @@ def test_explorer_in_jupyterlab(course, lab, tmp_path):
     assert digest(original) == original_digest
     if status_before is not None:  # a git checkout: a learner's save leaves no trace in it
         assert git_status(original) == status_before
-
-
-def test_the_explorer_guides(lab, tmp_path):
-    """Notebook 3's explorer in JupyterLab: it opens on the largest topic, lists -1 last, says
-    when a search matches nothing (and clears its charts), and its figures keep one height and
-    leave the notebook unmodified when only hovered."""
-    from playwright.sync_api import expect, sync_playwright
-
-    base, token = lab
-    shot = tmp_path / "explorer-guides.png"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=find_browser(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
-            page.wait_for_selector(
-                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000
-            )
-            page.wait_for_timeout(3000)
-            page.get_by_role("menuitem", name="Run", exact=True).click(timeout=30_000)
-            page.get_by_role("menuitem", name="Restart Kernel and Run All Cells…").click()
-            page.locator(".jp-Dialog .jp-mod-accept").click(timeout=30_000)
-            dropdown = page.locator(".widget-dropdown select").first
-            # Minutes on a busy 2-core machine: notebook 3 fits a model first.
-            dropdown.wait_for(state="attached", timeout=600_000)
-            page.wait_for_selector(
-                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=600_000
-            )
-            dropdown.scroll_into_view_if_needed()
-            figures = page.locator(".widget-output .js-plotly-plot")
-            expect(figures.nth(1).locator(".main-svg").first).to_be_visible(timeout=60_000)
-
-            # Opens on the largest real topic; -1 is listed last, as "not in any topic".
-            # textContent: JupyterLab leaves cells out of view unrendered (innerText is "").
-            options = dropdown.locator("option").all_text_contents()
-            labels = [t.replace("\xa0", " ") for t in options]
-            sizes = [int(re.search(r"\((\d+) passages\)", lbl).group(1)) for lbl in labels]
-            assert "not in any topic" in labels[-1] and labels[-1].startswith("-1:")
-            assert sizes[0] == max(sizes[:-1])
-            assert dropdown.evaluate("s => s.selectedIndex") == 0
-            topic = labels[0].split(":")[0]
-            title = page.locator(".js-plotly-plot .gtitle", has_text=f"Topic {topic}: top words")
-            expect(title.first).to_be_visible()
-
-            # A save, then hovering alone: one height from the start, no picture swapped in,
-            # and the notebook stays unmodified.
-            page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
-            page.keyboard.press("Escape")
-            page.keyboard.press("Control+s")
-            dirty = page.locator(".lm-TabBar-tab.jp-mod-dirty")
-            expect(dirty).to_have_count(0, timeout=30_000)
-            dropdown.scroll_into_view_if_needed()
-            heights = [figures.nth(i).bounding_box()["height"] for i in range(2)]
-            assert heights == [360, 360], heights
-            for i in range(2):
-                box = figures.nth(i).bounding_box()
-                for dx, dy in ((0.5, 0.5), (0.6, 0.7), (0.4, 0.6)):
-                    page.mouse.move(box["x"] + box["width"] * dx, box["y"] + box["height"] * dy)
-                    page.wait_for_timeout(500)
-            page.wait_for_timeout(2000)
-            assert [figures.nth(i).bounding_box()["height"] for i in range(2)] == heights
-            assert page.locator(".widget-output img").count() == 0
-            expect(dirty).to_have_count(0)
-            page.screenshot(path=str(shot), full_page=True)
-
-            # A search that matches nothing says so, and no chart of the last topic stays.
-            search = page.get_by_placeholder("a word in a topic or its passages…")
-            search.fill("zzqxv")
-            message = page.locator(".widget-html", has_text="No passage matches “zzqxv”")
-            expect(message.first).to_be_visible(timeout=30_000)
-            expect(figures).to_have_count(0, timeout=30_000)
-            expect(page.locator(".widget-html", has_text="Representative documents")).to_have_count(
-                0
-            )
-            page.screenshot(path=str(tmp_path / "explorer-no-match.png"), full_page=True)
-            search.fill("")
-            expect(figures).to_have_count(2, timeout=30_000)
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            (tmp_path / "failure.html").write_text(page.content())
-            raise
-        finally:
-            browser.close()
-    assert shot.stat().st_size > 10_000
