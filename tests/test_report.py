@@ -54,16 +54,22 @@ def figures() -> dict[str, go.Figure]:
     return {"documents_map": scatter, "barchart": bar}
 
 
-def test_report_is_one_escaped_file(tmp_path: Path):
-    from plotly.offline import get_plotlyjs
-
-    path = write_report(
+def sample_report(tmp_path: Path, **extra) -> Path:
+    """The report of the sample summary, topics and figures above, in ``tmp_path``."""
+    return write_report(
         tmp_path / "report.html",
         title="Topics <b>in</b> speeches",
         summary=summary(),
         topics=topics_frame(),
         figures=figures(),
+        **extra,
     )
+
+
+def test_report_is_one_escaped_file(tmp_path: Path):
+    from plotly.offline import get_plotlyjs
+
+    path = sample_report(tmp_path)
     assert path == tmp_path / "report.html"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # nothing beside it
     page = path.read_text(encoding="utf-8")
@@ -178,14 +184,7 @@ def test_the_quality_line_names_both_coherences(tmp_path: Path):
 
 def test_each_figure_carries_its_alt_text_escaped(tmp_path: Path):
     described = {"barchart": f"The top words of {EVIL}", "documents_map": "120 passages as dots"}
-    page = write_report(
-        tmp_path / "report.html",
-        title="t",
-        summary=summary(),
-        topics=topics_frame(),
-        figures=figures(),
-        descriptions=described,
-    ).read_text(encoding="utf-8")
+    page = sample_report(tmp_path, descriptions=described).read_text(encoding="utf-8")
     assert 'role="img" aria-describedby="fig-barchart-text"' in page
     assert '<p class="alt" id="fig-barchart-text">The top words of &lt;/script&gt;' in page
     assert '<p class="alt" id="fig-documents_map-text">120 passages as dots</p>' in page

@@ -40,7 +40,7 @@ def _barchart(topic_model: BERTopic, fig: Any) -> str:
     bars = [t for t in fig.data if t.type == "bar"]
     parts = [f"“{t.name}”: {', '.join(list(t.y)[::-1][:5])}" for t in bars[:3]]
     return (
-        f"Bar charts of the top words of the {len(bars)} largest topics, longest bar first. "
+        f"Bar charts of the top words of the {len(bars)} largest topics, in the order shown. "
         f"{'; '.join(parts)}."
     )
 
@@ -82,15 +82,15 @@ def _heatmap(topic_model: BERTopic, fig: Any) -> str:
 
 def _hierarchy(topic_model: BERTopic, fig: Any) -> str:
     n = len(topics_by_size(topic_model))
-    heat = _heatmap_pair(topic_model)
-    first = f" The closest pair, joined first, is {heat}." if heat else ""
+    pair = _most_alike_pair(topic_model)
+    alike = f" The two topics whose embeddings are most alike are {pair}." if pair else ""
     return (
         f"A tree of the {n} topics: topics on the left, joined step by step into broader themes; "
-        f"a join further right joins less alike branches.{first}"
+        f"a join further right joins less alike branches.{alike}"
     )
 
 
-def _heatmap_pair(topic_model: BERTopic) -> str:
+def _most_alike_pair(topic_model: BERTopic) -> str:
     topics = topics_by_size(topic_model)
     vectors = getattr(topic_model, "topic_embeddings_", None)
     if vectors is None or len(topics) < 2:
@@ -161,7 +161,7 @@ def describe(topic_model: BERTopic, figures: Mapping[str, Any]) -> dict[str, str
     Example:
         >>> figures = cube.figures.standard_figures(topic_model, docs, vectors)
         >>> print(cube.figures.describe(topic_model, figures)["barchart"])
-        Bar charts of the top words of the 8 largest topics, longest bar first. ...
+        Bar charts of the top words of the 8 largest topics, in the order shown. ...
     """
     return {
         name: _WRITERS[name](topic_model, fig) for name, fig in figures.items() if name in _WRITERS

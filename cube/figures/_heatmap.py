@@ -61,7 +61,7 @@ def heatmap(topic_model: BERTopic, *, size=SIZE) -> go.Figure:
     fig.update_yaxes(autorange="reversed", tickfont={"size": 12}, showgrid=False)
     return _layout(
         fig,
-        f"How similar the {_which(len(shown), len(ranked))} are",
+        f"How similar {_which(len(shown), len(ranked), article=True)} are",
         "cosine similarity of the topics' embeddings, darker: more alike; "
         "similar topics sit next to each other",
         size,

@@ -27,11 +27,11 @@ TEXT_COLOUR = "#222222"
 MUTED = "#666666"
 
 
-def _which(shown: int, total: int, noun: str = "topics") -> str:
-    """'10 largest of 25 topics', or 'all 7 topics'."""
+def _which(shown: int, total: int, noun: str = "topics", *, article: bool = False) -> str:
+    """'10 largest of 25 topics' ('the 10 largest …' with ``article``), or 'all 7 topics'."""
     if shown >= total:
         return f"all {total} {noun}" if total != 1 else f"the one {noun.rstrip('s')}"
-    return f"{shown} largest of {total} {noun}"
+    return f"{'the ' if article else ''}{shown} largest of {total} {noun}"
 
 
 def _layout(

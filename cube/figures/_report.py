@@ -42,7 +42,7 @@ main { max-width: 1640px; margin: 0 auto; padding: 24px 20px 60px; }
 h1 { font-size: 28px; margin: 0 0 4px; }
 h2 { font-size: 21px; margin: 36px 0 10px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 .lead { color: #555; margin: 0 0 16px; }
-.alt { color: #333; max-width: 70em; margin: 4px 0 20px; }
+.alt { color: #333; max-width: 70em; margin: 4px 0 20px; padding: 0 12px; }
 .quality { background: #eef5ff; border-left: 4px solid #1f77b4; padding: 8px 12px; margin: 12px 0; }
 nav a { margin-right: 14px; }
 table { border-collapse: collapse; background: #fff; }

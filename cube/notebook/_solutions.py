@@ -67,12 +67,9 @@ def learner_bytes(path: Path) -> bytes:
         nb = json.loads(raw)
     except ValueError:
         return raw
-    hidden = (
-        [c for c in nb.get("cells", []) if is_solution(c) or is_check(c)]
-        if isinstance(nb, dict)
-        else []
-    )
-    if not hidden:
+    if not isinstance(nb, dict) or not any(
+        is_solution(c) or is_check(c) for c in nb.get("cells", [])
+    ):
         return raw
     strip_solutions(nb)
     strip_checks(nb)
