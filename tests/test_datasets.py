@@ -53,3 +53,19 @@ def test_sentence_splitting():
 def test_rebuilding_from_the_speeches_gives_the_same_table(tmp_path):
     rebuilt = _sotu.build(SHARED, tmp_path / "passages.parquet")
     pd.testing.assert_frame_equal(rebuilt, cube.datasets.load("sotu"))
+
+
+def test_the_bundled_mailing_lists():
+    """Notebook 6's example: mail with dates and lists, as PROVENANCE.md describes it."""
+    mail = cube.datasets.load("mailing-lists")
+    assert mail.columns.tolist() == ["date", "list", "subject", "text"]
+    assert len(mail) == 2_335 and mail["text"].is_unique
+    assert mail["list"].nunique() == 8 and mail["list"].value_counts().index[0] == "fork"
+    words = mail["text"].str.split().str.len()
+    assert words.between(10, 400).all()
+    assert not mail["text"].str.contains(r"https?://|\S+@\S+\.\w+", regex=True).any()
+    times = cube.datasets.time_values(mail, "date", "mailing-lists")
+    assert str(min(times).date()) == "2002-02-01"
+    assert [str(t.date()) for t in times if t.year > 2002] == ["2028-10-04"]  # a wrong clock
+    sample = cube.datasets.load("mailing-lists", sample=40, seed=3)
+    assert len(sample) == 40 and sample["text"].isin(mail["text"]).all()

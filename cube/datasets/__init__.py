@@ -1,4 +1,4 @@
-"""Corpora: the bundled State of the Union passages, and users' own tables.
+"""Corpora: the bundled State of the Union passages and mailing-list mail, and users' own tables.
 
 Example:
     >>> from cube import datasets
@@ -17,25 +17,29 @@ from cube.datasets._checks import format_rows, require_column
 from cube.datasets._columns import class_values, parse_times, time_values
 from cube.datasets._tables import load_table, read_table, validate_texts
 
-NAMES = ("sotu",)
+NAMES = ("sotu", "mailing-lists")
+_FILES = {"mailing-lists": "mailing-lists.parquet"}
 
 
 def load(name: str = "sotu", sample: int | None = None, seed: int = 0) -> pd.DataFrame:
     """A bundled corpus as a DataFrame with a ``text`` column.
 
     ``"sotu"``: State of the Union addresses (1790–2021) in passages of four sentences, with
-    ``year``, ``decade``, ``president`` and ``party``. ``sample`` draws that many passages at
-    random, reproducibly for a given ``seed``.
+    ``year``, ``decade``, ``president`` and ``party``. ``"mailing-lists"``: 2,335 mails to eight
+    open-source and technology mailing lists in 2002 (the SpamAssassin public corpus's ham), with
+    ``date``, ``list`` and ``subject`` (see ``cube/datasets/data/PROVENANCE.md``). ``sample``
+    draws that many rows at random, reproducibly for a given ``seed``, in their original order.
 
     Example:
         >>> load("sotu", sample=500)["decade"].min() >= 1790
         True
     """
-    if name != "sotu":
+    if name not in NAMES:
         raise InputError(f"unknown dataset {name!r}; the bundled ones are: {', '.join(NAMES)}")
-    from cube.datasets._sotu import load_sotu
+    from cube.datasets._sotu import DATA_FILE, load_bundled
 
-    return load_sotu(sample=sample, seed=seed)
+    path = DATA_FILE.with_name(_FILES[name]) if name in _FILES else DATA_FILE
+    return load_bundled(path, sample=sample, seed=seed)
 
 
 __all__ = [

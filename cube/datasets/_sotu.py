@@ -94,13 +94,13 @@ def build(speeches: Path, out: Path = DATA_FILE) -> pd.DataFrame:
     return frame
 
 
-def load_sotu(sample: int | None = None, seed: int = 0) -> pd.DataFrame:
-    """The bundled passages; ``sample`` draws that many at random (reproducibly by ``seed``)."""
-    frame = pd.read_parquet(DATA_FILE)
+def load_bundled(path: Path, sample: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """A bundled table; ``sample`` draws that many rows at random (reproducibly by ``seed``)."""
+    frame = pd.read_parquet(path)
     if sample is None or sample >= len(frame):
         return frame
     if sample < 1:
-        raise InputError(f"sample must be a positive number of passages, not {sample}")
+        raise InputError(f"sample must be a positive number of rows, not {sample}")
     return frame.sample(n=sample, random_state=seed).sort_index().reset_index(drop=True)
 
 
