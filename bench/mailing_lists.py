@@ -76,10 +76,20 @@ def rows(data: Path):
             seen.add(key)
             when = email.utils.parsedate_to_datetime(str(message["Date"]))
             if when.tzinfo is not None:
-                when = when.astimezone(dt.timezone.utc)
-            subject = " ".join(str(email.header.make_header(email.header.decode_header(
-                str(message.get("Subject", ""))))).split())
-            yield {"date": when.strftime("%Y-%m-%d"), "list": name, "subject": subject, "text": text}
+                when = when.astimezone(dt.UTC)
+            subject = " ".join(
+                str(
+                    email.header.make_header(
+                        email.header.decode_header(str(message.get("Subject", "")))
+                    )
+                ).split()
+            )
+            yield {
+                "date": when.strftime("%Y-%m-%d"),
+                "list": name,
+                "subject": subject,
+                "text": text,
+            }
 
 
 def main() -> int:
@@ -90,7 +100,9 @@ def main() -> int:
     table = pd.DataFrame(list(rows(data)))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     table.to_parquet(OUT, index=False, compression="zstd")
-    print(f"{OUT.relative_to(ROOT)}: {len(table)} mails, {table['date'].min()} to {table['date'].max()}")
+    print(
+        f"{OUT.relative_to(ROOT)}: {len(table)} mails, {table['date'].min()} to {table['date'].max()}"
+    )
     print(table["list"].value_counts().to_string())
     return 0
 

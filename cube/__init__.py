@@ -39,11 +39,13 @@ _SUBMODULES = {
     "pipeline",
     "notebook",
     "widgets",
+    "distributed",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from cube import (
         datasets,
+        distributed,
         embeddings,
         figures,
         notebook,
@@ -81,6 +83,7 @@ __all__ = [
     "__version__",
     "config_context",
     "datasets",
+    "distributed",
     "embed",
     "embeddings",
     "figures",

@@ -431,6 +431,17 @@ CASES: dict[str, Case] = {
         **class_case([*["a"] * 59, ""]),
         error=r"1 values of class column 'group' are empty \(rows 60\)",
     ),
+    # a Dask cluster: checked before the file is read
+    "--workers 0": Case(
+        "error: a count of 1 or more",
+        lambda d, t: [*csv(d / "t.csv", frame(t)), "--workers", "0"],
+        error=r"workers must be 1 or more, not 0",
+    ),
+    "--scheduler that is no address": Case(
+        "error: says the form of an address",
+        lambda d, t: [*csv(d / "t.csv", frame(t)), "--scheduler", "localhost"],
+        error=r"scheduler 'localhost' is not an address; .* tcp://",
+    ),
     # the output folder
     "--out inside the input's folder": Case(
         "accepted",

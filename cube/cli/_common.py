@@ -61,3 +61,20 @@ def as_flags(message: str) -> str:
         return FLAGS[match.group(1)] + (f" {value}" if value else "")
 
     return _PARAMETER.sub(flag, message)
+
+
+def add_cluster_arguments(parser) -> None:
+    """``--workers`` / ``--scheduler``: embed on a Dask cluster (see ``cube.distributed``)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="embed with N worker processes on this machine (a Dask LocalCluster)",
+    )
+    group.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="embed on the running Dask cluster at ADDRESS (tcp://HOST:8786); its workers "
+        "must see this cache folder (a shared file system)",
+    )

@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 from cube import _cache, _config
+from cube.cli._common import add_cluster_arguments
 
 
 def _cmd_embed(args: argparse.Namespace) -> int:
     from cube.datasets import load_table
+    from cube.distributed import check_cluster_options, cluster
     from cube.embeddings import embed_with_stats
 
+    check_cluster_options(args.workers, args.scheduler)
     table = load_table(args.file, args.text_column, encoding=args.encoding)
     texts = table[args.text_column if args.text_column in table else "text"].tolist()
-    vectors, stats = embed_with_stats(
-        texts,
-        args.model,
-        batch_size=args.batch_size,
-        normalize=args.normalize,
-        device=args.device,
-        backend=args.backend,
-    )
+    with contextlib.ExitStack() as stack:
+        client = None
+        if args.workers is not None or args.scheduler is not None:
+            client = stack.enter_context(cluster(args.workers, args.scheduler))
+        vectors, stats = embed_with_stats(
+            texts,
+            args.model,
+            batch_size=args.batch_size,
+            normalize=args.normalize,
+            device=args.device,
+            backend=args.backend,
+            client=client,
+        )
     print(
         f"{len(texts)} texts -> {vectors.shape[1]}-dimensional vectors with {args.model} ({stats.backend}): "
         f"{stats.encoded} encoded, {stats.cached} from the cache"
@@ -48,4 +57,5 @@ def add_parser(commands) -> None:
         choices=("auto", "onnx", "torch"),
         help="onnx (int8, fast on CPU) or torch (exact float32); default auto",
     )
+    add_cluster_arguments(embed)
     embed.set_defaults(handler=_cmd_embed)

@@ -9,6 +9,7 @@ from typing import Any
 
 from cube import _config
 from cube._errors import InputError
+from cube.cli._common import add_cluster_arguments
 
 
 def parse_sample(value: str) -> int | None:
@@ -47,6 +48,8 @@ def _cmd_topics(args: argparse.Namespace) -> int:
         formats=parse_formats(args.formats) if args.formats is not None else None,
         backend=args.backend,
         dedupe=args.dedupe,
+        workers=args.workers,
+        scheduler=args.scheduler,
     )
     summary = run(spec, before_work=_before_work)
     print(format_summary(summary, spec.out))
@@ -139,6 +142,7 @@ def add_parser(commands) -> None:
         help="documents to use, or 'all' (default: 4000 of the bundled corpus, all of a FILE)",
     )
     topics.add_argument("--out", required=True, help="output folder (created)")
+    add_cluster_arguments(topics)
     topics.add_argument("--force", action="store_true", help="replace a non-empty --out")
     topics.add_argument("--seed", type=int, default=0, help="same seed, same topics")
     topics.add_argument("--min-topic-size", type=int, help="smallest topic (default: scaled)")

@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -76,6 +77,7 @@ def embed(
     cache: bool | None = None,
     show_progress: bool | None = None,
     encoder: TextEncoder | None = None,
+    client: Any = None,
 ) -> np.ndarray:
     """Embed texts with a sentence-transformers model; each distinct text is encoded once, ever.
 
@@ -108,6 +110,10 @@ def embed(
             ``encoding`` is ``"custom encoder <module.Class>"``), never mixed with the
             model's own: pass the folder the encoder was made from, or ``cache=False``.
             ``backend`` must then be left unset.
+        client: a ``dask.distributed.Client``: the texts missing from the cache are encoded
+            on its workers, in partitions, and written by them straight into the cache (which
+            they must see: the same disk, or a shared file system); see
+            :mod:`cube.distributed`. The vectors are the same as without it.
 
     Returns:
         A float32 array with one row per text, in input order.
@@ -131,6 +137,7 @@ def embed(
         cache=cache,
         show_progress=show_progress,
         encoder=encoder,
+        client=client,
     )
     return vectors
 
@@ -150,6 +157,7 @@ def embed_with_stats(
     cache: bool | None = None,
     show_progress: bool | None = None,
     encoder: TextEncoder | None = None,
+    client: Any = None,
 ) -> tuple[np.ndarray, EmbedStats]:
     """:func:`embed`, also returning what was encoded and what came from the cache.
 
@@ -159,6 +167,10 @@ def embed_with_stats(
         (2, 0)
     """
     items = _as_text_list(texts)
+    if client is not None and encoder is not None:
+        raise InputError(
+            "embed() takes a client or an encoder, not both: a custom encoder runs here"
+        )
     plan = plan_space(
         model,
         normalize=normalize,
@@ -195,7 +207,23 @@ def embed_with_stats(
             found[looked[hit]] = True
 
     missing = np.flatnonzero(~found)
-    if len(missing):
+    if len(missing) and client is not None:
+        from cube.embeddings._dask import encode_on_cluster
+
+        encoded = encode_on_cluster(
+            client,
+            [items[first[i]] for i in missing],
+            unique_keys[missing],
+            plan=plan,
+            store=store,
+            batch_size=batch_size,
+            device=device,
+            show_progress=show_progress,
+        )
+        if unique_vectors is None:
+            unique_vectors = np.empty((len(first), encoded.shape[1]), np.float32)
+        unique_vectors[missing] = encoded
+    elif len(missing):
         encoded = _encode_missing(
             [items[first[i]] for i in missing],
             unique_keys[missing],
@@ -236,13 +264,17 @@ def _open_encoder(
     batch_size: int,
     device: str | None,
     encoder: TextEncoder | None,
+    threads: int | None = None,
 ) -> Encoder:
-    """The encoder of ``texts`` for the plan's space: one factory per backend."""
+    """The encoder of ``texts`` for the plan's space: one factory per backend.
+
+    ``threads``: the ONNX encoder's threads (default: the cores this process may use).
+    """
     if encoder is not None:
         return CustomEncoder(encoder, texts, plan.space, batch_size)
     if plan.space.backend == "onnx":
         assert plan.layout is not None
-        return _onnx.open_encoder(texts, plan.resolved, plan.space, plan.layout)
+        return _onnx.open_encoder(texts, plan.resolved, plan.space, plan.layout, threads=threads)
     from cube.embeddings import _torch  # the PyTorch backend's module, when it is used
 
     return _torch.open_encoder(
@@ -281,8 +313,14 @@ def _run_steps(
     space: EmbeddingSpace,
     store: VectorStore | None,
     show_progress: bool | None,
+    *,
+    compact: bool = True,
 ) -> np.ndarray:
-    """Encode each of the encoder's steps, with a progress bar, flushing to the store as it goes."""
+    """Encode each of the encoder's steps, with a progress bar, flushing to the store as it goes.
+
+    ``compact=False`` leaves merging the store's chunks to the caller (a cluster's client
+    merges once, after every worker has written).
+    """
     total = len(keys)
     out: np.ndarray | None = None
     pending: list[np.ndarray] = []  # positions (into texts) encoded but not yet stored
@@ -314,7 +352,7 @@ def _run_steps(
         # Also on Ctrl-C: keep the steps that finished.
         flush()
         bar.close()
-    if store is not None:
+    if store is not None and compact:
         store.compact()
     assert out is not None
     return out

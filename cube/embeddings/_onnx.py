@@ -433,11 +433,17 @@ def space_encoding(resolved: ResolvedModel) -> str:
 
 
 def open_encoder(
-    texts: list[str], resolved: ResolvedModel, space: EmbeddingSpace, model_layout: OnnxLayout
+    texts: list[str],
+    resolved: ResolvedModel,
+    space: EmbeddingSpace,
+    model_layout: OnnxLayout,
+    *,
+    threads: int | None = None,
 ) -> OnnxEncoder:
     """An encoder of ``texts`` in ``space`` with the model's int8 export (made if missing).
 
-    ``model_layout`` is the model's :func:`layout`, as read when the backend was chosen.
+    ``model_layout`` is the model's :func:`layout`, as read when the backend was chosen;
+    ``threads`` how many texts run at once (default :func:`workers`).
 
     Example:
         >>> encoder = open_encoder(["Taxes were cut."], resolved, space, layout(resolved.path))
@@ -455,6 +461,7 @@ def open_encoder(
         prompt=space.prompt,
         truncate_dim=space.truncate_dim,
         normalize=space.normalize,
+        threads=threads,
     )
 
 
@@ -476,6 +483,7 @@ class OnnxEncoder:
         prompt: str | None,
         truncate_dim: int | None,
         normalize: bool,
+        threads: int | None = None,
     ):
         self.texts = texts
         self.session = _cached_session(onnx_file, digest)
@@ -484,7 +492,7 @@ class OnnxEncoder:
         self.prompt = prompt or ""
         self.truncate_dim = truncate_dim
         self.normalize = normalize
-        self.pool = ThreadPoolExecutor(workers())
+        self.pool = ThreadPoolExecutor(threads or workers())
 
     def steps(self) -> list[np.ndarray]:
         count = len(self.texts)

@@ -196,7 +196,15 @@ def _work(
 
     spec, docs, frame, settings = plan.spec, plan.docs, plan.frame, plan.settings
     with timings.stage("embed", say):
-        embeddings, embed_stats = embed_with_stats(docs, plan.model, backend=plan.backend)
+        if spec.workers is not None or spec.scheduler is not None:
+            from cube.distributed import cluster
+
+            with cluster(spec.workers, spec.scheduler, say=say) as client:
+                embeddings, embed_stats = embed_with_stats(
+                    docs, plan.model, backend=plan.backend, client=client
+                )
+        else:
+            embeddings, embed_stats = embed_with_stats(docs, plan.model, backend=plan.backend)
         copies = near_duplicates(embeddings, n_neighbors=settings.n_neighbors, seed=settings.seed)
     rows = np.arange(len(docs))  # which of the plan's documents are modeled
     if spec.dedupe and copies.n_copies:
@@ -294,6 +302,14 @@ def _work(
             "embeddings_from_cache": embed_stats.cached,
             "reductions_computed": reductions_computed,
         },
+        # Where the embedding ran: this process, or a Dask cluster (the other stages run here).
+        "embedded_on": (
+            {"dask_workers": spec.workers}
+            if spec.workers is not None
+            else {"dask_scheduler": spec.scheduler}
+            if spec.scheduler is not None
+            else "this process"
+        ),
         "seconds": {name: round(timings.seconds.get(name, 0.0), 2) for name in STAGES},
         "figures": sorted(figures),
         "figure_descriptions": describe(topic_model, figures),  # alt text, from their data

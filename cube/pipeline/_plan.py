@@ -80,6 +80,10 @@ class JobSpec:
     # Near-identical passages (cosine >= 0.98) are always counted and reported; dedupe=True
     # also keeps only the first of each group for the topics (default: keep them all).
     dedupe: bool = False
+    # Embed on a Dask cluster: `workers` processes on this machine, or the running cluster
+    # whose scheduler is at `scheduler` (tcp://HOST:PORT). Neither: in this process.
+    workers: int | None = None
+    scheduler: str | None = None
 
 
 @dataclass(frozen=True)
@@ -312,9 +316,11 @@ def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
         ('onnx', 27)
     """
     from cube import datasets
+    from cube.distributed import check_cluster_options
     from cube.embeddings import choose_backend, resolve_model
     from cube.topics import TopicSettings, check_corpus_size, default_min_topic_size
 
+    check_cluster_options(spec.workers, spec.scheduler)  # before the file is read
     keep = (("the input file", spec.file),) if spec.file is not None else ()
     if _cache.enabled():
         keep += (("the cache", _cache.root()),)

@@ -1,0 +1,100 @@
+"""``cube.distributed.cluster``: a Dask client for a run, on this machine or on a cluster."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from cube._errors import InputError
+
+DASHBOARD = "127.0.0.1:8787"  # this machine only, as JupyterLab; another port if it is taken
+
+
+def _cores() -> int:
+    with contextlib.suppress(AttributeError):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def check_cluster_options(workers: int | None, scheduler: str | None) -> None:
+    """Fail fast, before any work: one of the two at most, a positive count, Dask installed."""
+    if workers is not None and scheduler is not None:
+        raise InputError(
+            "workers and scheduler were both given: workers starts a cluster on this machine, "
+            "scheduler uses a running one; give one of them"
+        )
+    if workers is not None and workers < 1:
+        raise InputError(f"workers must be 1 or more, not {workers}")
+    if scheduler is not None and "://" not in scheduler:
+        raise InputError(
+            f"scheduler {scheduler!r} is not an address; give it as the scheduler prints it, "
+            "e.g. tcp://10.0.0.5:8786"
+        )
+    if workers is not None or scheduler is not None:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise InputError(
+                "running on a Dask cluster needs dask[distributed]: pip install 'dask[distributed]'"
+            ) from None
+
+
+@contextlib.contextmanager
+def cluster(
+    workers: int | None = None,
+    scheduler: str | None = None,
+    *,
+    threads_per_worker: int | None = None,
+    say: Any = print,
+) -> Iterator[Any]:
+    """A ``dask.distributed.Client``: ``workers`` processes on this machine (a ``LocalCluster``),
+    or the running cluster at ``scheduler``; closed (and a local cluster stopped) on exit,
+    also on Ctrl-C. The dashboard's address is said once.
+
+    Example:
+        >>> with cube.distributed.cluster(workers=2) as client:
+        ...     vectors = cube.embed(texts, client=client)
+    """
+    check_cluster_options(workers, scheduler)
+    if workers is None and scheduler is None:
+        raise InputError("cluster() needs workers (a count) or scheduler (an address)")
+    from distributed import Client, LocalCluster
+
+    with contextlib.ExitStack() as stack:
+        if scheduler is not None:
+            try:
+                client = stack.enter_context(Client(scheduler, timeout="20s"))
+            except OSError as exc:
+                raise InputError(
+                    f"no Dask scheduler answers at {scheduler} ({exc}); start one "
+                    "(dask scheduler) or check the address"
+                ) from None
+        else:
+            assert workers is not None
+            threads = threads_per_worker or max(1, _cores() // workers)
+            local = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=threads,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=DASHBOARD,
+                    silence_logs=logging.ERROR,
+                )
+            )
+            client = stack.enter_context(Client(local))
+        link = client.dashboard_link if _has_dashboard() else "none (pip install bokeh)"
+        count = len(client.scheduler_info().get("workers", {}))
+        say(f"      Dask: {count} worker(s) at {client.scheduler.address}; dashboard {link}")
+        yield client
+
+
+def _has_dashboard() -> bool:
+    try:
+        import bokeh  # noqa: F401
+    except ImportError:
+        return False
+    return True

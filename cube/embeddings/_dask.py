@@ -1,0 +1,133 @@
+"""Embedding on a Dask cluster: workers encode partitions and write straight into the cache.
+
+The client sends each worker a partition of the texts that are missing from the cache; the
+worker encodes them with the same space (model, backend, options) and adds the vectors to the
+same content-addressed store, chunk by chunk, as :func:`cube.embed` does in one process. Only
+texts and counts travel through the scheduler, never vectors: the client reads them back from
+the store (memory-mapped). So the workers must see the client's cache folder: a shared file
+system on a real cluster, the same disk on a ``LocalCluster``.
+
+Each text's vector depends on that text alone (one text per ONNX pass; PyTorch in fixed-shape
+batches), so the bytes stored are the same whichever worker computed them. A worker that dies
+loses only its unfinished partition: Dask runs it again elsewhere, and what it had flushed is
+already whole in the store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from cube import _config
+from cube._errors import InputError
+from cube._progress import progress
+
+if TYPE_CHECKING:
+    from cube._store import VectorStore
+    from cube.embeddings._backend import SpacePlan
+
+PARTITION_TEXTS = 2_000  # texts per task: ~20 s of work on one core, little to redo if lost
+
+
+def _worker_threads() -> int:
+    """The threads the Dask worker running this task was given (1 outside a worker)."""
+    try:
+        from distributed import get_worker
+
+        return max(1, int(get_worker().state.nthreads))
+    except (ImportError, ValueError, AttributeError):
+        return 1
+
+
+def _embed_partition(
+    texts: list[str],
+    keys: np.ndarray,
+    plan: SpacePlan,
+    settings: dict[str, Any],
+    batch_size: int,
+    device: str | None,
+) -> int:
+    """On a worker: encode ``texts`` into the plan's space and add them to its store."""
+    from cube.embeddings._embed import _open_encoder, _run_steps
+
+    threads = _worker_threads()
+    with _config.config_context(**settings):
+        if plan.space.backend == "torch":  # Dask's nanny sets OMP_NUM_THREADS=1
+            import torch
+
+            torch.set_num_threads(threads)
+        store = plan.space.store()
+        encoder = _open_encoder(
+            texts, plan, batch_size=batch_size, device=device, encoder=None, threads=threads
+        )
+        try:
+            _run_steps(encoder, keys, plan.space, store, show_progress=False, compact=False)
+        finally:
+            encoder.close()
+    return len(texts)
+
+
+def encode_on_cluster(
+    client: Any,
+    texts: list[str],
+    keys: np.ndarray,
+    *,
+    plan: SpacePlan,
+    store: VectorStore | None,
+    batch_size: int,
+    device: str | None,
+    show_progress: bool | None,
+    partition: int | None = None,
+) -> np.ndarray:
+    """Encode ``texts`` on ``client``'s workers into ``store``; their vectors, read back from it.
+
+    ``partition``: texts per task (default :data:`PARTITION_TEXTS`).
+    """
+    partition = partition or PARTITION_TEXTS
+    if store is None:
+        raise InputError(
+            "embedding on a Dask cluster needs the cache (the workers write the vectors to it); "
+            "turn the cache on (cache=True, CUBE_CACHE unset)"
+        )
+    from distributed import as_completed
+
+    plan.space.write_meta()  # fails early on an unwritable cache, before any work is sent
+    run = uuid.uuid4().hex[:8]
+    settings = {
+        f.name: getattr(_config.get_config(), f.name) for f in dataclasses.fields(_config.Config)
+    }
+    futures = [
+        client.submit(
+            _embed_partition,
+            texts[start : start + partition],
+            keys[start : start + partition],
+            plan,
+            settings,
+            batch_size,
+            device,
+            pure=False,
+            key=f"cube-embed-{run}-{start}",
+        )
+        for start in range(0, len(texts), partition)
+    ]
+    show = len(texts) >= 256 if show_progress is None else show_progress
+    bar = progress(total=len(texts), desc="Embedding on the cluster", unit="text", disable=not show)
+    try:
+        for future in as_completed(futures):
+            bar.update(future.result())
+    except BaseException:
+        client.cancel(futures)
+        raise
+    finally:
+        bar.close()
+    store.compact()
+    found, vectors = store.get(keys)
+    if vectors is None or not found.all():
+        lost = int((~found).sum())
+        raise RuntimeError(
+            f"{lost} of {len(keys)} vectors the workers reported are not in the cache"
+        )
+    return vectors

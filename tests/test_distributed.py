@@ -1,0 +1,112 @@
+"""Embedding on a real Dask LocalCluster (worker processes): the same cache, the same answers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cube
+from cube._store import VectorStore
+from cube.embeddings import _dask
+
+CLUSTER = [pytest.mark.slow, pytest.mark.model]  # worker processes, the real model
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    return cube.datasets.load("sotu", sample=600, seed=5)["text"].tolist()
+
+
+def _store_rows(cache: Path) -> dict[bytes, bytes]:
+    """Every (key, vector bytes) the cache's embedding stores hold."""
+    rows: dict[bytes, bytes] = {}
+    for folder in (cache / "embeddings").iterdir():
+        if folder.is_dir():
+            for chunk in VectorStore(folder)._load_chunks():
+                for key, vector in zip(chunk.keys, chunk.vectors, strict=True):
+                    rows[bytes(key)] = vector.tobytes()
+    return rows
+
+
+@CLUSTER[0]
+@CLUSTER[1]
+def test_a_local_cluster_fills_the_same_cache_as_one_process(
+    texts, tmp_path, cube_cache, monkeypatch
+):
+    alone = cube.embed(texts[:300])
+    here = _store_rows(cube_cache)
+    on_cluster = tmp_path / "cluster-cache"
+    on_cluster.mkdir()
+    (on_cluster / "onnx").symlink_to((cube_cache / "onnx").readlink(), target_is_directory=True)
+    monkeypatch.setenv("CUBE_CACHE_DIR", str(on_cluster))
+    monkeypatch.setattr(_dask, "PARTITION_TEXTS", 40)  # 8 tasks for 2 workers
+    said: list[str] = []
+    with cube.distributed.cluster(workers=2, say=said.append) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        pids = set(client.run(os.getpid).values())
+        vectors, stats = cube.embeddings.embed_with_stats(texts[:300], client=client)
+    assert os.getpid() not in pids and len(pids) == 2  # other processes encoded them
+    assert "2 worker(s)" in said[0] and "dashboard http://127.0.0.1:" in said[0]
+    assert stats.encoded == 300 and stats.backend == "onnx"
+    np.testing.assert_array_equal(vectors, alone)  # bit for bit
+    assert _store_rows(on_cluster) == here  # identical caches
+    assert list((on_cluster / "embeddings").glob("*/*.vec"))  # written by the workers
+    first = cube.topics.fit(texts[:300], alone, seed=0)
+    second = cube.topics.fit(texts[:300], vectors, seed=0)
+    assert first.topics_ == second.topics_
+    again, stats = cube.embeddings.embed_with_stats(texts[:300])  # no cluster: all cached
+    assert stats.cached == 300 and stats.encoded == 0
+    np.testing.assert_array_equal(again, alone)
+
+
+@CLUSTER[0]
+@CLUSTER[1]
+def test_a_worker_killed_mid_embedding_loses_nothing(texts, tmp_path, cube_cache, monkeypatch):
+    reference = cube.embed(texts)
+    fresh = tmp_path / "cache"
+    fresh.mkdir()
+    (fresh / "onnx").symlink_to((cube_cache / "onnx").readlink(), target_is_directory=True)
+    monkeypatch.setenv("CUBE_CACHE_DIR", str(fresh))
+    monkeypatch.setattr(_dask, "PARTITION_TEXTS", 30)  # 20 tasks
+    result: dict = {}
+    with cube.distributed.cluster(workers=2, say=lambda _: None) as client:
+        pids = list(client.run(os.getpid).values())
+
+        def work() -> None:
+            try:
+                result["vectors"] = cube.embed(texts, client=client, show_progress=False)
+            except BaseException as exc:  # reported below
+                result["error"] = exc
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        deadline = time.monotonic() + 120
+        while not list(fresh.glob("embeddings/*/*.vec")) and time.monotonic() < deadline:
+            time.sleep(0.05)  # until a first partition is whole in the cache
+        at_kill = len(_store_rows(fresh))
+        os.kill(pids[0], signal.SIGKILL)
+        worker.join(300)
+        now = set(client.run(os.getpid).values())
+    assert pids[0] not in now  # the worker was killed (and its nanny started another)
+    assert 0 < at_kill < len(set(texts))  # mid-run: some partitions stored, others to do
+    assert "error" not in result, result.get("error")
+    np.testing.assert_array_equal(result["vectors"], reference)
+    rows = _store_rows(fresh)
+    assert len(rows) == len(set(texts))  # every text's vector is in the cache, and only those
+
+
+def test_cluster_options_fail_fast():
+    with pytest.raises(cube.InputError, match="give one of them"):
+        cube.distributed.check_cluster_options(2, "tcp://127.0.0.1:8786")
+    with pytest.raises(cube.InputError, match="1 or more"):
+        cube.distributed.check_cluster_options(0, None)
+    with pytest.raises(cube.InputError, match="not an address"):
+        cube.distributed.check_cluster_options(None, "localhost")
+    with pytest.raises(cube.InputError, match="client or an encoder"):
+        cube.embed(["a"], client=object(), encoder=object())
