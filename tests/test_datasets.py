@@ -69,3 +69,24 @@ def test_the_bundled_mailing_lists():
     assert [str(t.date()) for t in times if t.year > 2002] == ["2028-10-04"]  # a wrong clock
     sample = cube.datasets.load("mailing-lists", sample=40, seed=3)
     assert len(sample) == 40 and sample["text"].isin(mail["text"]).all()
+
+
+def test_synthetic_passages_keep_each_decade_and_never_repeat():
+    from cube.datasets._sotu import split_sentences
+
+    made = cube.datasets.load("sotu-synthetic", sample=3000, seed=2)
+    assert len(made) == 3000 and made["text"].is_unique
+    assert made.equals(cube.datasets.synthetic_passages(3000, seed=2))  # reproducible
+    bundled = cube.datasets.load("sotu")
+    by_decade = {
+        d: {s for text in g["text"] for s in split_sentences(text)}
+        for d, g in bundled.groupby("decade")
+    }
+    for decade, text in made[["decade", "text"]].head(300).itertuples(index=False):
+        assert all(s in by_decade[decade] for s in split_sentences(text))  # one decade each
+    share = made["decade"].value_counts(normalize=True)
+    expected = bundled["decade"].value_counts(normalize=True)
+    assert (share - expected).abs().max() < 0.02  # decades as often as in the corpus
+    assert not made["text"].isin(bundled["text"]).all()
+    with pytest.raises(cube.InputError, match="needs sample="):
+        cube.datasets.load("sotu-synthetic")

@@ -15,9 +15,10 @@ from cube._errors import InputError
 from cube._public import rehome
 from cube.datasets._checks import format_rows, require_column
 from cube.datasets._columns import class_values, parse_times, time_values
+from cube.datasets._synthetic import synthetic_passages
 from cube.datasets._tables import load_table, read_table, validate_texts
 
-NAMES = ("sotu", "mailing-lists")
+NAMES = ("sotu", "mailing-lists", "sotu-synthetic")
 _FILES = {"mailing-lists": "mailing-lists.parquet"}
 
 
@@ -29,6 +30,8 @@ def load(name: str = "sotu", sample: int | None = None, seed: int = 0) -> pd.Dat
     open-source and technology mailing lists in 2002 (the SpamAssassin public corpus's ham), with
     ``date``, ``list`` and ``subject`` (see ``cube/datasets/data/PROVENANCE.md``). ``sample``
     draws that many rows at random, reproducibly for a given ``seed``, in their original order.
+    ``"sotu-synthetic"``: ``sample`` (required) unique passages recombined from the speeches'
+    sentences decade by decade, for scale tests (see :func:`synthetic_passages`).
 
     Example:
         >>> load("sotu", sample=500)["decade"].min() >= 1790
@@ -36,6 +39,10 @@ def load(name: str = "sotu", sample: int | None = None, seed: int = 0) -> pd.Dat
     """
     if name not in NAMES:
         raise InputError(f"unknown dataset {name!r}; the bundled ones are: {', '.join(NAMES)}")
+    if name == "sotu-synthetic":
+        if sample is None:
+            raise InputError("sotu-synthetic needs sample=, the number of passages to make")
+        return synthetic_passages(sample, seed=seed)
     from cube.datasets._sotu import DATA_FILE, load_bundled
 
     path = DATA_FILE.with_name(_FILES[name]) if name in _FILES else DATA_FILE
@@ -51,6 +58,7 @@ __all__ = [
     "parse_times",
     "read_table",
     "require_column",
+    "synthetic_passages",
     "time_values",
     "validate_texts",
 ]
