@@ -45,6 +45,7 @@ def test_a_local_cluster_fills_the_same_cache_as_one_process(
     on_cluster.mkdir()
     (on_cluster / "onnx").symlink_to((cube_cache / "onnx").readlink(), target_is_directory=True)
     monkeypatch.setenv("CUBE_CACHE_DIR", str(on_cluster))
+    monkeypatch.setattr(_dask, "MIN_PARTITION", 1)
     monkeypatch.setattr(_dask, "PARTITION_TEXTS", 40)  # 8 tasks for 2 workers
     said: list[str] = []
     with cube.distributed.cluster(workers=2, say=said.append) as client:
@@ -73,6 +74,7 @@ def test_a_worker_killed_mid_embedding_loses_nothing(texts, tmp_path, cube_cache
     fresh.mkdir()
     (fresh / "onnx").symlink_to((cube_cache / "onnx").readlink(), target_is_directory=True)
     monkeypatch.setenv("CUBE_CACHE_DIR", str(fresh))
+    monkeypatch.setattr(_dask, "MIN_PARTITION", 1)
     monkeypatch.setattr(_dask, "PARTITION_TEXTS", 30)  # 20 tasks
     result: dict = {}
     with cube.distributed.cluster(workers=2, say=lambda _: None) as client:

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from cube._store import VectorStore
     from cube.embeddings._backend import SpacePlan
 
-PARTITION_TEXTS = 2_000  # texts per task: ~20 s of work on one core, little to redo if lost
+PARTITION_TEXTS = 2_000  # texts per task at most: ~20 s on one core, little to redo if lost
+MIN_PARTITION = 100  # and at least (fewer texts per task: more scheduling than work)
 
 
 def _worker_threads() -> int:
@@ -84,9 +85,12 @@ def encode_on_cluster(
 ) -> np.ndarray:
     """Encode ``texts`` on ``client``'s workers into ``store``; their vectors, read back from it.
 
-    ``partition``: texts per task (default :data:`PARTITION_TEXTS`).
+    ``partition``: texts per task (default: four tasks per worker, within
+    :data:`MIN_PARTITION` … :data:`PARTITION_TEXTS`).
     """
-    partition = partition or PARTITION_TEXTS
+    if partition is None:  # at least four tasks per worker, so every worker has work
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        partition = max(MIN_PARTITION, min(PARTITION_TEXTS, -(-len(texts) // (4 * workers))))
     if store is None:
         raise InputError(
             "embedding on a Dask cluster needs the cache (the workers write the vectors to it); "
