@@ -384,3 +384,29 @@ def test_find_topic_by_its_words(corpus, shared_cache):
         cube.topics.find_topic(topic_model, "zzqx", "qqv")
     with pytest.raises(cube.CubeError, match="at least one word"):
         cube.topics.find_topic(topic_model)
+
+
+@pytest.mark.slow
+def test_fit_on_a_sample_assigns_the_rest_by_the_same_rule(sotu_600):
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    docs, vectors = sotu_600["docs"], sotu_600["vectors"]
+    made = cube.topics.fit_on_sample(docs, vectors, sample_size=300, seed=0)
+    again = cube.topics.fit_on_sample(docs, vectors, sample_size=300, seed=0)
+    assert made.topics == again.topics and len(made.topics) == len(docs)  # seeded
+    topics = np.asarray(made.topics)
+    assert len(made.sample) == 300 and list(topics[made.sample]) == made.topic_model.topics_
+    assert made.topic_model.min_topic_size == max(
+        5, round(cube.topics.default_min_topic_size(600) * 300 / 600)
+    )  # a topic of the same share of the corpus as a full fit's
+    rest = np.setdiff1d(np.arange(len(docs)), made.sample)
+    model = made.topic_model
+    similarity = cosine_similarity(vectors[rest], model.topic_embeddings_[model._outliers :])
+    joined = topics[rest] != -1
+    assert joined.any()
+    np.testing.assert_array_equal(topics[rest][joined], similarity.argmax(axis=1)[joined])
+    assert (similarity.max(axis=1)[joined] >= made.threshold - 1e-6).all()
+    assert (similarity.max(axis=1)[~joined] < made.threshold).all()
+    assert (~joined).mean() <= 0.10 + 1 / len(rest) or made.threshold == 0.2  # max share
+    whole = cube.topics.fit_on_sample(docs, vectors, sample_size=600, seed=0)
+    assert whole.topics == cube.topics.fit(docs, vectors, seed=0).topics_  # no sample: fit

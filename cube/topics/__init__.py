@@ -40,6 +40,10 @@ _LAZY = {
     "make_embedder": "cube.topics._model",
     "make_vectorizer": "cube.topics._model",
     "reassign_outliers": "cube.topics._model",
+    "DEFAULT_FIT_SAMPLE": "cube.topics._sample",
+    "SampleFit": "cube.topics._sample",
+    "assign_to_topics": "cube.topics._sample",
+    "fit_on_sample": "cube.topics._sample",
     "QUALITY_HEADLINE": "cube.topics._quality",
     "Stability": "cube.topics._quality",
     "TopicWords": "cube.topics._quality",
@@ -94,6 +98,12 @@ if TYPE_CHECKING:  # pragma: no cover
         quality_headline,
         stability,
     )
+    from cube.topics._sample import (
+        DEFAULT_FIT_SAMPLE,
+        SampleFit,
+        assign_to_topics,
+        fit_on_sample,
+    )
     from cube.topics._terms import TermAnalyzer, distinct_terms, literal_terms
 
 
@@ -112,6 +122,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "DEFAULT_FIT_SAMPLE",
     "MIN_DOCUMENTS",
     "QUALITY_HEADLINE",
     "REPRESENTATIONS",
@@ -119,11 +130,13 @@ __all__ = [
     "CoherentTerms",
     "CubeEmbedder",
     "DistinctTerms",
+    "SampleFit",
     "Stability",
     "TermAnalyzer",
     "TimedHDBSCAN",
     "TopicSettings",
     "TopicWords",
+    "assign_to_topics",
     "build",
     "check_corpus_size",
     "default_min_topic_size",
@@ -131,6 +144,7 @@ __all__ = [
     "evaluate",
     "find_topic",
     "fit",
+    "fit_on_sample",
     "fit_transform",
     "import_bertopic_lean",
     "lda",

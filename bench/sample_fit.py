@@ -1,0 +1,54 @@
+"""Benchmark: fit on a sample and assign the rest, against the full fit, on the whole bundled corpus.
+
+Run: uv run python bench/sample_fit.py [--sizes 2000,4000,8000]
+
+The reference is `cube.topics.fit` on all 15,825 passages (seed 0); a second full fit with
+seed 1 gives the agreement two full fits reach by chance. Each sample size runs
+`cube.topics.fit_on_sample` (seed 0: UMAP and HDBSCAN on the sample, the smallest topic scaled
+to the sample, every other passage to its most similar topic embedding by the fit's outlier
+rule). Agreement is the adjusted Rand index over all passages, and over the assigned ones only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from sklearn.metrics import adjusted_rand_score
+
+import cube
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="2000,4000,8000")
+    args = parser.parse_args(argv)
+    docs = cube.datasets.load("sotu")["text"].tolist()
+    vectors = cube.embed(docs)
+    started = time.perf_counter()
+    full = np.asarray(cube.topics.fit(docs, vectors, seed=0).topics_)
+    seconds = time.perf_counter() - started
+    other = np.asarray(cube.topics.fit(docs, vectors, seed=1).topics_)
+    print(
+        f"full fit on {len(docs):,}: {seconds:.1f} s, {len(set(full)) - 1} topics, "
+        f"{np.mean(full == -1):.1%} in none; ARI with a full fit of seed 1: "
+        f"{adjusted_rand_score(full, other):.3f}"
+    )
+    for size in (int(s) for s in args.sizes.split(",")):
+        started = time.perf_counter()
+        made = cube.topics.fit_on_sample(docs, vectors, sample_size=size, seed=0)
+        seconds = time.perf_counter() - started
+        topics = np.asarray(made.topics)
+        rest = np.setdiff1d(np.arange(len(docs)), made.sample)
+        print(
+            f"sample {size:>6,} ({size / len(docs):.0%}): {seconds:.1f} s, "
+            f"{len(set(topics)) - 1} topics, {np.mean(topics == -1):.1%} in none "
+            f"(threshold {made.threshold:.2f}); ARI with the full fit {adjusted_rand_score(full, topics):.3f}, "
+            f"on the assigned passages {adjusted_rand_score(full[rest], topics[rest]):.3f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

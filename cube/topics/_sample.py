@@ -1,0 +1,104 @@
+"""Fit on a sample, assign the rest: topics for corpora too large for one UMAP and HDBSCAN."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from cube._errors import InputError
+from cube.topics._model import OUTLIER_FLOOR, TopicSettings, default_min_topic_size, fit
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bertopic import BERTopic
+
+DEFAULT_FIT_SAMPLE = 200_000  # above this many documents, fit on a sample of this many
+_BLOCK = 50_000  # documents compared with the topics at a time: memory stays flat
+
+
+@dataclass(frozen=True)
+class SampleFit:
+    """What :func:`fit_on_sample` made.
+
+    ``topic_model`` was fitted on the documents at ``sample`` (its ``topics_`` are theirs);
+    ``topics`` has every document's topic; a document outside the sample joined the topic
+    whose embedding is most similar to its own when that similarity is at least ``threshold``.
+    """
+
+    topic_model: BERTopic
+    topics: list[int]
+    sample: np.ndarray
+    threshold: float
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    rows = np.asarray(rows, dtype=np.float32)
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+
+
+def assign_to_topics(
+    topic_model: BERTopic, embeddings: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's most similar topic (by cosine to the topic embeddings) and that similarity."""
+    offset = topic_model._outliers  # row 0 of topic_embeddings_ is -1 when there are outliers
+    topics = _unit(topic_model.topic_embeddings_[offset:])
+    best = np.empty(len(embeddings), np.int64)
+    similarity = np.empty(len(embeddings), np.float32)
+    for start in range(0, len(embeddings), _BLOCK):
+        block = _unit(embeddings[start : start + _BLOCK]) @ topics.T
+        best[start : start + len(block)] = block.argmax(axis=1)
+        similarity[start : start + len(block)] = block.max(axis=1)
+    return best, similarity
+
+
+def fit_on_sample(
+    docs: Sequence[str],
+    embeddings: np.ndarray,
+    settings: TopicSettings | None = None,
+    *,
+    sample_size: int = DEFAULT_FIT_SAMPLE,
+    **changes: Any,
+) -> SampleFit:
+    """Fit topics on a seeded sample of ``sample_size`` documents (the smallest topic scaled
+    to the sample: the same share of the corpus as a full fit's), then give every other
+    document the most similar topic (cosine to the topic embeddings), by the same outlier rule
+    as the fit: at least ``outlier_threshold``, lowered while more than ``max_outlier_share``
+    of them would stay in no topic (never below 0.2).
+
+    With ``sample_size`` at least the number of documents, this is :func:`fit` on all of them.
+
+    Example:
+        >>> made = cube.topics.fit_on_sample(docs, vectors, sample_size=4000, seed=0)
+        >>> len(made.topics) == len(docs)
+        True
+    """
+    docs = list(docs)
+    embeddings = np.asarray(embeddings)
+    if len(embeddings) != len(docs):
+        raise InputError(f"{len(docs)} documents but {len(embeddings)} embeddings")
+    if sample_size < 2:
+        raise InputError(f"sample_size must be 2 or more, not {sample_size}")
+    settings = replace(settings or TopicSettings(), **changes)
+    if sample_size >= len(docs):
+        topic_model = fit(docs, embeddings, settings)
+        return SampleFit(topic_model, list(topic_model.topics_), np.arange(len(docs)), 1.0)
+    if settings.min_topic_size is None:  # a topic of the same share of the corpus as a full fit's
+        full = default_min_topic_size(len(docs))
+        settings = replace(settings, min_topic_size=max(5, round(full * sample_size / len(docs))))
+    rng = np.random.default_rng(settings.seed)
+    sample = np.sort(rng.choice(len(docs), size=sample_size, replace=False))
+    topic_model = fit([docs[i] for i in sample], embeddings[sample], settings)
+    rest = np.setdiff1d(np.arange(len(docs)), sample, assume_unique=True)
+    best, similarity = assign_to_topics(topic_model, embeddings[rest])
+    threshold = settings.outlier_threshold if settings.outlier_threshold is not None else -1.0
+    if settings.max_outlier_share is not None and settings.outlier_threshold is not None:
+        allowed = int(settings.max_outlier_share * len(rest))
+        ranked = np.sort(similarity)[::-1]
+        if (similarity < threshold).sum() > allowed and allowed < len(rest):
+            threshold = float(max(OUTLIER_FLOOR, min(threshold, ranked[len(rest) - allowed - 1])))
+    topics = np.empty(len(docs), np.int64)
+    topics[sample] = topic_model.topics_
+    topics[rest] = np.where(similarity >= threshold, best, -1)
+    return SampleFit(topic_model, [int(t) for t in topics], sample, float(threshold))
