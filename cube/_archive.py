@@ -109,7 +109,7 @@ def _cache_entries(root: Path) -> list[tuple[str, Path]]:
         if not meta.is_file():
             continue
         chunks = []
-        for chunk in sorted(space.glob("*.vec")):
+        for chunk in sorted(VectorStore(space).chunk_files()):
             try:
                 _read_chunk(chunk)  # checks its own checksum
             except (ChunkError, OSError, ValueError):

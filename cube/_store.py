@@ -7,7 +7,13 @@ A store is one directory holding immutable *chunk files*. Each chunk holds ``n``
 
 Writers never modify a chunk: they write a new one to a temporary name, fsync it and
 rename it into place, so a reader sees a whole chunk or none. Two processes writing at once
-just add two chunks. A damaged chunk (bad checksum, wrong size) is reported with a
+just add two chunks.
+
+New chunks land in the store's folder. Merging (:meth:`VectorStore.compact`) moves their rows
+into 16 *shards* by the first hex digit of the key (``shard-0`` … ``shard-f``), skipping rows a
+shard already holds, and merges a shard's own files when it has many: a merge rewrites the new
+rows and at most one shard (a sixteenth of the store), never the whole store, and every folder
+stays small at ten million rows. A damaged chunk (bad checksum, wrong size) is reported with a
 :class:`~cube._errors.CacheWarning`, removed, and its rows count as missing. Chunks are read
 with ``numpy.memmap``; nothing here uses pickle.
 """
@@ -33,7 +39,9 @@ MAGIC = b"CUBEVEC1"
 KEY_BYTES = 32
 CHUNK_SUFFIX = ".vec"
 _ALIGN = 64
-_COMPACT_AT = 24  # merge the chunks of a store once it has this many
+_COMPACT_AT = 24  # merge the new chunks of a store once it has this many
+_SHARD_MERGE_AT = 8  # and a shard's files once it has this many
+SHARDS = 16  # shard folders, by the first hex digit of the key
 _STALE_PART_SECONDS = 3600
 
 
@@ -150,17 +158,34 @@ class VectorStore:
         >>> found, vectors = store.get(keys)
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, shards_only: bool = False) -> None:
         self.directory = Path(directory)
+        self.shards_only = shards_only  # read only the merged rows (what a merge compares to)
         self._chunks: dict[tuple[str, int, int], _Chunk] = {}
         self._index: tuple[tuple, np.ndarray, np.ndarray, np.ndarray, list[_Chunk]] | None = None
 
     # -- reading ---------------------------------------------------------------------------
-    def _chunk_files(self) -> list[Path]:
+    def _new_chunk_files(self) -> list[Path]:
+        """Chunks as writers add them, not yet merged into the shards."""
         try:
             return sorted(p for p in self.directory.iterdir() if p.name.endswith(CHUNK_SUFFIX))
         except OSError:  # not there (yet), or not readable: nothing cached
             return []
+
+    def _shard_files(self, shard: int) -> list[Path]:
+        folder = self.directory / f"shard-{shard:x}"
+        try:
+            return sorted(p for p in folder.iterdir() if p.name.endswith(CHUNK_SUFFIX))
+        except OSError:
+            return []
+
+    def _chunk_files(self) -> list[Path]:
+        sharded = [p for i in range(SHARDS) for p in self._shard_files(i)]
+        return sharded if self.shards_only else [*self._new_chunk_files(), *sharded]
+
+    def chunk_files(self) -> list[Path]:
+        """Every chunk file of the store: new ones first, then the shards' (for an archive)."""
+        return self._chunk_files()
 
     def _load_chunks(self) -> list[_Chunk]:
         chunks: list[_Chunk] = []
@@ -248,14 +273,17 @@ class VectorStore:
     # -- writing ---------------------------------------------------------------------------
     def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         """Write ``keys`` → ``vectors`` as one new chunk (atomic: all rows or none)."""
+        self._add(self.directory, keys, vectors)
+
+    def _add(self, folder: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
         if len(keys) == 0:
             return
         if len(keys) != len(vectors) or vectors.ndim != 2:
             raise ValueError("keys and vectors must have the same number of rows")
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
             name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}{CHUNK_SUFFIX}"
-            _write_chunk(self.directory / name, keys, vectors)
+            _write_chunk(folder / name, keys, vectors)
         except OSError as exc:
             raise CubeError(
                 f"cannot write to the cache at {self.directory} ({exc.strerror}); "
@@ -263,38 +291,73 @@ class VectorStore:
             ) from exc
 
     def compact(self, *, force: bool = False) -> bool:
-        """Merge all chunks into one when there are many; returns True if it merged.
+        """Move new chunks' rows into the shards when there are many new chunks, and merge a
+        shard's files when it has many; returns True if it merged anything.
 
-        Other processes may read or write meanwhile: the merged chunk is written before the
-        old ones are removed, and a lock keeps two compactions from racing.
+        ``force``: whatever there is to move or merge. Other processes may read or write
+        meanwhile: merged files are written before the old ones are removed, and a lock keeps
+        two compactions from racing.
         """
         from filelock import FileLock, Timeout
 
-        if not force and len(self._chunk_files()) < _COMPACT_AT:
+        new = self._new_chunk_files()
+        crowded = [i for i in range(SHARDS) if len(self._shard_files(i)) >= _SHARD_MERGE_AT]
+        if not force and len(new) < _COMPACT_AT and not crowded:
             return False
         try:
             with FileLock(self.directory / ".compact.lock", timeout=0):
-                chunks = self._load_chunks()
-                if len(chunks) < 2:
-                    return False
-                keys = np.concatenate([c.keys for c in chunks])
-                vectors = np.concatenate([c.vectors for c in chunks])
-                _, first = np.unique(keys, axis=0, return_index=True)
-                first.sort()
-                self.add(keys[first], vectors[first])
-                for c in chunks:
-                    with contextlib.suppress(OSError):
-                        c.path.unlink()
+                merged = self._move_into_shards(force or len(new) >= _COMPACT_AT)
+                for shard in range(SHARDS):
+                    files = self._shard_files(shard)
+                    if len(files) >= (2 if force else _SHARD_MERGE_AT):
+                        merged |= self._merge(files, self.directory / f"shard-{shard:x}")
                 self._remove_stale_parts()
         except Timeout:
             return False
         self._chunks.clear()
         self._index = None
+        return merged
+
+    def _move_into_shards(self, wanted: bool) -> bool:
+        new = [c for c in self._load_chunks() if c.path.parent == self.directory]
+        if not wanted or not new:
+            return False
+        keys = np.concatenate([c.keys for c in new])
+        vectors = np.concatenate([c.vectors for c in new])
+        _, first = np.unique(keys, axis=0, return_index=True)
+        first.sort()
+        keys, vectors = keys[first], vectors[first]
+        held, _ = VectorStore(self.directory, shards_only=True).get(keys)  # already sharded
+        keys, vectors = keys[~held], vectors[~held]
+        shard_of = keys[:, 0] >> 4
+        for shard in np.unique(shard_of):
+            rows = shard_of == shard
+            self._add(self.directory / f"shard-{int(shard):x}", keys[rows], vectors[rows])
+        for c in new:
+            with contextlib.suppress(OSError):
+                c.path.unlink()
+        return True
+
+    def _merge(self, files: list[Path], folder: Path) -> bool:
+        chunks = []
+        for path in files:
+            with contextlib.suppress(FileNotFoundError, ChunkError, OSError, ValueError):
+                chunks.append(_read_chunk(path))
+        if len(chunks) < 2:
+            return False
+        keys = np.concatenate([c.keys for c in chunks])
+        vectors = np.concatenate([c.vectors for c in chunks])
+        _, first = np.unique(keys, axis=0, return_index=True)
+        first.sort()
+        self._add(folder, keys[first], vectors[first])
+        for c in chunks:
+            with contextlib.suppress(OSError):
+                c.path.unlink()
         return True
 
     def _remove_stale_parts(self) -> None:
         cutoff = time.time() - _STALE_PART_SECONDS
-        for p in self.directory.glob(".*.part"):
+        for p in self.directory.glob("**/.*.part"):
             with contextlib.suppress(OSError):
                 if p.stat().st_mtime < cutoff:
                     p.unlink()

@@ -155,3 +155,37 @@ def test_an_encoder_gets_the_prompt_and_its_vectors_are_cut_and_scaled(fake_enco
     expected = encoder.encode(["query: one", "query: two"])[:, :4]
     np.testing.assert_allclose(vectors, expected / np.linalg.norm(expected, axis=1, keepdims=True))
     assert cube.embed([], model_dir, encoder=encoder, truncate_dim=4).shape == (0, 4)
+
+
+def test_merging_moves_rows_into_shards_and_rewrites_only_what_it_must(tmp_path, monkeypatch):
+    from cube import _store
+
+    store = VectorStore(tmp_path / "space")
+    keys = text_keys([f"text {i}" for i in range(2000)])
+    vectors = np.random.default_rng(1).normal(size=(2000, 8)).astype(np.float32)
+    for start in range(0, 1200, 100):
+        store.add(keys[start : start + 150], vectors[start : start + 150])  # overlapping adds
+    assert store.compact(force=True)
+    assert not list((tmp_path / "space").glob("*.vec"))  # every new chunk moved
+    shards = sorted(p.parent.name for p in (tmp_path / "space").glob("shard-*/*.vec"))
+    assert shards == [f"shard-{i:x}" for i in range(16)]  # one file per shard
+    for path in (tmp_path / "space").glob("shard-*/*.vec"):
+        chunk = _store._read_chunk(path)
+        assert {int(k[0]) >> 4 for k in chunk.keys} == {int(path.parent.name[-1], 16)}
+    assert store.stats()[0] == 1250  # each row once
+    before = {p: p.stat().st_mtime_ns for p in (tmp_path / "space").glob("shard-*/*.vec")}
+    store.add(keys[1150:1350], vectors[1150:1350])  # 100 rows new, 100 held already
+    assert store.compact(force=False) is False  # one new chunk: nothing to do yet
+    monkeypatch.setattr(_store, "_COMPACT_AT", 1)
+    assert store.compact()
+    after = list((tmp_path / "space").glob("shard-*/*.vec"))
+    assert all(p.stat().st_mtime_ns == t for p, t in before.items())  # shards not rewritten
+    assert 16 < len(after) <= 32  # at most one new file per shard
+    assert store.stats()[0] == 1350  # the 100 held rows were not stored twice
+    found, got = VectorStore(tmp_path / "space").get(keys[:1350])
+    assert found.all()
+    np.testing.assert_array_equal(got, vectors[:1350])
+    monkeypatch.setattr(_store, "_SHARD_MERGE_AT", 2)
+    assert store.compact()  # shards with two files are merged, each on its own
+    assert len(list((tmp_path / "space").glob("shard-*/*.vec"))) == 16
+    np.testing.assert_array_equal(store.get(keys[:1350])[1], vectors[:1350])
