@@ -112,3 +112,51 @@ def test_cluster_options_fail_fast():
         cube.distributed.check_cluster_options(None, "localhost")
     with pytest.raises(cube.InputError, match="client or an encoder"):
         cube.embed(["a"], client=object(), encoder=object())
+
+
+@CLUSTER[0]
+@CLUSTER[1]
+def test_ctrl_c_on_a_local_cluster_leaves_nothing_behind(texts, tmp_path):
+    """Ctrl-C mid-embedding: exit code 130, no output folder, no worker left running, and what
+    the workers finished stays in the cache for the next run. (SIGTERM takes the same path in
+    the command line: tests/test_bad_inputs.py.)"""
+    import subprocess
+    import sys
+    import uuid
+
+    import pandas as pd
+    from test_browser_failures import survivors
+
+    source = tmp_path / "texts.csv"
+    more = cube.datasets.load("sotu-synthetic", sample=3000, seed=9)["text"].tolist()
+    pd.DataFrame({"text": texts + more}).to_csv(source, index=False)
+    marker = uuid.uuid4().hex
+    env = {**os.environ, "CUBE_TEST_MARKER": marker, "TQDM_DISABLE": "1"}
+    command = [sys.executable, "-m", "cube", "topics", str(source), "--workers", "2"]
+    proc = subprocess.Popen(
+        [*command, "--out", str(tmp_path / "out"), "--formats", "html"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines = []
+    for line in proc.stdout:  # until the workers are up and embedding
+        lines.append(line)
+        if "Dask:" in line:
+            break
+    cache = Path(os.environ["CUBE_CACHE_DIR"])
+    deadline = time.monotonic() + 120
+    while not list(cache.glob("embeddings/*/*.vec")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until a first partition is whole in the cache
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+    deadline = time.monotonic() + 15
+    while survivors(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not survivors(marker), "Dask's scheduler and workers were stopped"
+    kept = _store_rows(cache)
+    assert 0 < len(kept) < len(set(texts + more))  # the finished partitions were kept
