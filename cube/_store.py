@@ -148,6 +148,15 @@ def load_matrix(path: Path) -> np.ndarray | None:
     return np.array(chunk.vectors)
 
 
+def _first_of_each_key(chunks: list[_Chunk]) -> tuple[np.ndarray, np.ndarray]:
+    """The chunks' rows, each key once (its first row), in their order."""
+    keys = np.concatenate([c.keys for c in chunks])
+    vectors = np.concatenate([c.vectors for c in chunks])
+    _, first = np.unique(keys, axis=0, return_index=True)
+    first.sort()
+    return keys[first], vectors[first]
+
+
 class VectorStore:
     """Vectors addressed by 32-byte keys, in one directory of chunk files.
 
@@ -322,11 +331,7 @@ class VectorStore:
         new = [c for c in self._load_chunks() if c.path.parent == self.directory]
         if not wanted or not new:
             return False
-        keys = np.concatenate([c.keys for c in new])
-        vectors = np.concatenate([c.vectors for c in new])
-        _, first = np.unique(keys, axis=0, return_index=True)
-        first.sort()
-        keys, vectors = keys[first], vectors[first]
+        keys, vectors = _first_of_each_key(new)
         held, _ = VectorStore(self.directory, shards_only=True).get(keys)  # already sharded
         keys, vectors = keys[~held], vectors[~held]
         shard_of = keys[:, 0] >> 4
@@ -345,11 +350,7 @@ class VectorStore:
                 chunks.append(_read_chunk(path))
         if len(chunks) < 2:
             return False
-        keys = np.concatenate([c.keys for c in chunks])
-        vectors = np.concatenate([c.vectors for c in chunks])
-        _, first = np.unique(keys, axis=0, return_index=True)
-        first.sort()
-        self._add(folder, keys[first], vectors[first])
+        self._add(folder, *_first_of_each_key(chunks))
         for c in chunks:
             with contextlib.suppress(OSError):
                 c.path.unlink()
