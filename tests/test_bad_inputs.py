@@ -435,12 +435,17 @@ CASES: dict[str, Case] = {
     "--workers 0": Case(
         "error: a count of 1 or more",
         lambda d, t: [*csv(d / "t.csv", frame(t)), "--workers", "0"],
-        error=r"workers must be 1 or more, not 0",
+        error=r"--workers 0 is no number of processes; give 1 or more",
     ),
     "--scheduler that is no address": Case(
         "error: says the form of an address",
         lambda d, t: [*csv(d / "t.csv", frame(t)), "--scheduler", "localhost"],
-        error=r"scheduler 'localhost' is not an address; .* tcp://",
+        error=r"--scheduler localhost is not an address; .* tcp://",
+    ),
+    "--fit-sample too small": Case(
+        "error: says the smallest sample",
+        lambda d, t: [*csv(d / "t.csv", frame(t)), "--fit-sample", "20"],
+        error=r"--fit-sample 20 is too small a sample to fit topics on; give at least 100",
     ),
     # the output folder
     "--out inside the input's folder": Case(

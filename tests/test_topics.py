@@ -410,3 +410,27 @@ def test_fit_on_a_sample_assigns_the_rest_by_the_same_rule(sotu_600):
     assert (~joined).mean() <= 0.10 + 1 / len(rest) or made.threshold == 0.2  # max share
     whole = cube.topics.fit_on_sample(docs, vectors, sample_size=600, seed=0)
     assert whole.topics == cube.topics.fit(docs, vectors, seed=0).topics_  # no sample: fit
+
+
+@pytest.mark.slow
+def test_cube_topics_fits_on_a_sample_as_the_library_does(tmp_path):
+    import pandas as pd
+
+    from cube.pipeline import JobSpec, run
+
+    spec = JobSpec(out=tmp_path / "out", sample=600, seed=0, fit_sample=300, formats=("html",))
+    said: list[str] = []
+    summary = run(spec, say=said.append)
+    assert any("topics fitted on 300 of 600 documents" in line for line in said)
+    assert summary["documents"] == 600 and summary["parameters"]["fit_sample"] == 300
+    assert summary["fit_sample"]["fitted_on"] == 300
+    assert summary["fit_sample"]["assigned_by_similarity"] == 300
+    documents = pd.read_csv(tmp_path / "out" / "documents.csv")
+    assert len(documents) == 600 and list(documents["row"]) == list(range(1, 601))
+    outside = documents["assigned_by"].str.endswith("(outside the sample)")
+    assert outside.sum() == 300 and documents.loc[outside, "probability"].isna().all()
+    docs = cube.datasets.load("sotu", sample=600, seed=0)["text"].tolist()
+    assert documents["text"].tolist() == docs
+    made = cube.topics.fit_on_sample(docs, cube.embed(docs), sample_size=300, seed=0)
+    assert documents["topic"].tolist() == made.topics  # the command and the library agree
+    assert summary["fit_sample"]["threshold"] == round(made.threshold, 4)

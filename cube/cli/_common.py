@@ -42,6 +42,9 @@ FLAGS = {
     "platforms": "--platforms",
     "project": "--project",
     "port": "--port",
+    "workers": "--workers",
+    "scheduler": "--scheduler",
+    "fit_sample": "--fit-sample",
 }
 _PARAMETER = re.compile(
     r"(?<![\w.-])(" + "|".join(FLAGS) + r")=(True\b|'([^']*)'|(\d+)\b|(?=[\s;,)]|$))"

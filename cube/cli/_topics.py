@@ -12,8 +12,8 @@ from cube._errors import InputError
 from cube.cli._common import add_cluster_arguments
 
 
-def parse_sample(value: str) -> int | None:
-    """``--sample``: a positive number of documents, or ``all`` (None)."""
+def parse_sample(value: str, flag: str = "--sample") -> int | None:
+    """``--sample`` (or ``flag``): a positive number of documents, or ``all`` (None)."""
     if value.strip().lower() == "all":
         return None
     try:
@@ -21,7 +21,7 @@ def parse_sample(value: str) -> int | None:
     except ValueError:
         number = 0
     if number < 1:
-        raise InputError(f"--sample takes a positive number of documents or 'all', not {value!r}")
+        raise InputError(f"{flag} takes a positive number of documents or 'all', not {value!r}")
     return number
 
 
@@ -50,6 +50,9 @@ def _cmd_topics(args: argparse.Namespace) -> int:
         dedupe=args.dedupe,
         workers=args.workers,
         scheduler=args.scheduler,
+        fit_sample=parse_sample(args.fit_sample, "--fit-sample")
+        if args.fit_sample
+        else JobSpec.fit_sample,
     )
     summary = run(spec, before_work=_before_work)
     print(format_summary(summary, spec.out))
@@ -140,6 +143,12 @@ def add_parser(commands) -> None:
         "--sample",
         default=None,
         help="documents to use, or 'all' (default: 4000 of the bundled corpus, all of a FILE)",
+    )
+    topics.add_argument(
+        "--fit-sample",
+        default=None,
+        help="above this many documents, fit the topics on a sample of this many and give the "
+        "others the most similar topic, or 'all' (default: 200000)",
     )
     topics.add_argument("--out", required=True, help="output folder (created)")
     add_cluster_arguments(topics)

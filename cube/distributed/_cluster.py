@@ -23,14 +23,14 @@ def check_cluster_options(workers: int | None, scheduler: str | None) -> None:
     """Fail fast, before any work: one of the two at most, a positive count, Dask installed."""
     if workers is not None and scheduler is not None:
         raise InputError(
-            "workers and scheduler were both given: workers starts a cluster on this machine, "
-            "scheduler uses a running one; give one of them"
+            "workers= and scheduler= were both given: workers= starts a cluster on this "
+            "machine, scheduler= uses a running one; give one of them"
         )
     if workers is not None and workers < 1:
-        raise InputError(f"workers must be 1 or more, not {workers}")
+        raise InputError(f"workers={workers} is no number of processes; give 1 or more")
     if scheduler is not None and "://" not in scheduler:
         raise InputError(
-            f"scheduler {scheduler!r} is not an address; give it as the scheduler prints it, "
+            f"scheduler={scheduler!r} is not an address; give it as the scheduler prints it, "
             "e.g. tcp://10.0.0.5:8786"
         )
     if workers is not None or scheduler is not None:

@@ -191,7 +191,7 @@ def _work(
     from cube.embeddings import embed_with_stats
     from cube.figures import STATIC_FORMATS, standard_figures
     from cube.reductions import near_duplicates, reduction
-    from cube.topics import build, evaluate, fit_transform
+    from cube.topics import assign_rest, build, evaluate, fit_transform, sample_rows
     from cube.topics import save as save_model
 
     spec, docs, frame, settings = plan.spec, plan.docs, plan.frame, plan.settings
@@ -211,6 +211,15 @@ def _work(
         rows = np.flatnonzero(copies.keep)
         docs, embeddings = [docs[i] for i in rows], embeddings[rows]
         say(f"      {copies.n_copies} near-identical passages left out (--dedupe)")
+    every = None  # with a fit sample: (rows, docs, embeddings) of all the modeled documents
+    if plan.fit_sample is not None and plan.fit_sample < len(docs):
+        every = (rows, docs, embeddings)
+        picked = sample_rows(len(docs), plan.fit_sample, settings.seed)
+        rows, docs, embeddings = rows[picked], [docs[i] for i in picked], embeddings[picked]
+        say(
+            f"      topics fitted on {len(picked):,} of {len(every[1]):,} documents (a seeded "
+            "sample); the others join the most similar topic"
+        )
     if embed_stats.encoded and any(f in STATIC_FORMATS for f in plan.formats):
         _start_browser_early()  # a long run: the browser starts while UMAP uses one core
     with timings.stage("reduce", say):
@@ -233,18 +242,37 @@ def _work(
     cluster_seconds = getattr(topic_model.hdbscan_model, "fit_seconds_", 0.0)
     timings.seconds["cluster"] = cluster_seconds
     timings.seconds["represent"] = max(0.0, fit_seconds - cluster_seconds)
+    assigned_by = np.where(
+        clustered, "cluster", np.where(np.asarray(topics) == -1, "none", "similarity")
+    )
+    probability = np.round(np.asarray(probabilities, dtype=float), 4)
+    fitted_rows, fitted_docs, fit_threshold = rows, docs, None
+    modeled_docs = every[1] if every is not None else docs
+    if every is not None:  # the documents outside the sample: the most similar topic
+        rows = every[0]
+        rest = np.setdiff1d(np.arange(len(rows)), picked, assume_unique=True)
+        joined, _, fit_threshold = assign_rest(topic_model, every[2][rest], settings)
+        all_topics = np.empty(len(rows), np.int64)
+        all_topics[picked], all_topics[rest] = topics, joined
+        by = np.empty(len(rows), object)
+        by[picked] = assigned_by
+        outside = ("similarity (outside the sample)", "none (outside the sample)")
+        by[rest] = np.where(joined == -1, outside[1], outside[0])
+        fitted_probability, probability = probability, np.full(len(rows), np.nan)
+        probability[picked] = fitted_probability
+        topics, assigned_by = [int(t) for t in all_topics], by
     n_topics = len(set(topics) - {-1})
     say(f"      {n_topics} topics; {sum(t == -1 for t in topics)} documents in no topic (-1)")
     with timings.stage("evaluate", say):
-        quality = evaluate(topic_model, docs)
+        quality = evaluate(topic_model, fitted_docs)
     with timings.stage("figures", say):
         figures = standard_figures(
             topic_model,
             docs,
             embeddings,
             coordinates=mapped_in.coordinates,
-            timestamps=_subset(plan.timestamps, rows),
-            classes=classes_for_figures(_subset(plan.classes, rows))
+            timestamps=_subset(plan.timestamps, fitted_rows),
+            classes=classes_for_figures(_subset(plan.classes, fitted_rows))
             if plan.classes is not None
             else None,
             class_name=plan.columns.classes or "class",
@@ -260,19 +288,16 @@ def _work(
                     "row": rows + 1,  # the input's row, counted from 1
                     "topic": topics,
                     "topic_name": [names[t] for t in topics],
-                    # HDBSCAN's cluster, or an outlier moved to its most similar topic.
-                    "assigned_by": np.where(
-                        clustered,
-                        "cluster",
-                        np.where(np.asarray(topics) == -1, "none", "similarity"),
-                    ),
-                    "probability": [round(float(p), 4) for p in probabilities],
+                    # HDBSCAN's cluster, an outlier moved to its most similar topic, or (with
+                    # a fit sample) a document outside the sample given its most similar topic.
+                    "assigned_by": assigned_by,
+                    "probability": probability,
                 }
             )
             for column in (plan.columns.time, plan.columns.classes):
                 if column:
                     documents[column] = frame[column].iloc[rows].tolist()
-            documents["text"] = docs
+            documents["text"] = modeled_docs
             documents.to_csv(staging / "documents.csv", index=False)
             formats, figures_skipped = _export_figures(plan, figures, staging / "figures")
             save_model(topic_model, staging / "model")
@@ -289,7 +314,15 @@ def _work(
     summary = {
         "cube_version": __version__,
         "source": plan.source,
-        "documents": len(docs),
+        "documents": len(rows),
+        # With a fit sample: the topics, words, quality and figures come from the sample.
+        "fit_sample": None
+        if every is None
+        else {
+            "fitted_on": len(fitted_docs),
+            "assigned_by_similarity": int(len(rows) - len(fitted_docs)),
+            "threshold": round(fit_threshold, 4),
+        },
         "topics": n_topics,
         "outliers": int(sum(1 for t in topics if t == -1)),
         "quality": _quality_summary(quality),
@@ -315,7 +348,7 @@ def _work(
         "figure_descriptions": describe(topic_model, figures),  # alt text, from their data
         "formats_written": list(formats),
         "figures_skipped": figures_skipped,
-        "texts_sha256": texts_digest(docs),
+        "texts_sha256": texts_digest(modeled_docs),
         "environment": {
             "python": platform.python_version(),
             "platform": platform.platform(),

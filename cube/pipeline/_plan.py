@@ -84,6 +84,9 @@ class JobSpec:
     # whose scheduler is at `scheduler` (tcp://HOST:PORT). Neither: in this process.
     workers: int | None = None
     scheduler: str | None = None
+    # Above this many documents, UMAP and HDBSCAN fit on a seeded sample of this many and the
+    # others join the most similar topic (cube.topics.fit_on_sample); None: always all.
+    fit_sample: int | None = 200_000
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ class Plan:
     images_may_fall_back: bool
     model: ResolvedModel  # where spec.model was found
     backend: BackendChoice  # the embedding backend, "onnx" or "torch", and why
+    fit_sample: int | None = None  # documents the topics are fitted on, when not all
 
     @property
     def min_topic_size(self) -> int:
@@ -144,6 +148,7 @@ class Plan:
             "class_column": self.columns.classes,
             "formats": list(self.formats),
             "dedupe": self.spec.dedupe,
+            "fit_sample": self.fit_sample if self.fit_sample is not None else "all",
         }
 
 
@@ -318,7 +323,13 @@ def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
     from cube import datasets
     from cube.distributed import check_cluster_options
     from cube.embeddings import choose_backend, resolve_model
-    from cube.topics import TopicSettings, check_corpus_size, default_min_topic_size
+    from cube.topics import (
+        MIN_DOCUMENTS,
+        TopicSettings,
+        check_corpus_size,
+        default_min_topic_size,
+        scaled_min_topic_size,
+    )
 
     check_cluster_options(spec.workers, spec.scheduler)  # before the file is read
     keep = (("the input file", spec.file),) if spec.file is not None else ()
@@ -329,9 +340,20 @@ def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
     docs = frame[columns.text].tolist()
     timestamps = datasets.time_values(frame, columns.time, source) if columns.time else None
     classes = datasets.class_values(frame, columns.classes, source) if columns.classes else None
+    if spec.fit_sample is not None and spec.fit_sample < 2 * MIN_DOCUMENTS:
+        raise InputError(
+            f"fit_sample={spec.fit_sample} is too small a sample to fit topics on; give at "
+            f"least {2 * MIN_DOCUMENTS} documents"
+        )
+    fit_sample = spec.fit_sample if spec.fit_sample and spec.fit_sample < len(docs) else None
     settings = TopicSettings(
         model=spec.model,
-        min_topic_size=spec.min_topic_size or default_min_topic_size(len(docs)),
+        min_topic_size=spec.min_topic_size
+        or (
+            scaled_min_topic_size(len(docs), fit_sample)
+            if fit_sample
+            else default_min_topic_size(len(docs))
+        ),
         seed=spec.seed,
     )
     check_corpus_size(len(docs), settings.min_topic_size)
@@ -358,4 +380,5 @@ def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
         images_may_fall_back=spec.formats is None,
         model=model,
         backend=backend,
+        fit_sample=fit_sample,
     )

@@ -44,6 +44,9 @@ _LAZY = {
     "SampleFit": "cube.topics._sample",
     "assign_to_topics": "cube.topics._sample",
     "fit_on_sample": "cube.topics._sample",
+    "assign_rest": "cube.topics._sample",
+    "sample_rows": "cube.topics._sample",
+    "scaled_min_topic_size": "cube.topics._sample",
     "QUALITY_HEADLINE": "cube.topics._quality",
     "Stability": "cube.topics._quality",
     "TopicWords": "cube.topics._quality",
@@ -101,8 +104,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from cube.topics._sample import (
         DEFAULT_FIT_SAMPLE,
         SampleFit,
+        assign_rest,
         assign_to_topics,
         fit_on_sample,
+        sample_rows,
+        scaled_min_topic_size,
     )
     from cube.topics._terms import TermAnalyzer, distinct_terms, literal_terms
 
@@ -136,6 +142,7 @@ __all__ = [
     "TimedHDBSCAN",
     "TopicSettings",
     "TopicWords",
+    "assign_rest",
     "assign_to_topics",
     "build",
     "check_corpus_size",
@@ -157,7 +164,9 @@ __all__ = [
     "quality_headline",
     "reassign_outliers",
     "reduce",
+    "sample_rows",
     "save",
+    "scaled_min_topic_size",
     "stability",
     "texts_digest",
     "windowed_npmi",

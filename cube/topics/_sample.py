@@ -53,6 +53,35 @@ def assign_to_topics(
     return best, similarity
 
 
+def sample_rows(n_documents: int, sample_size: int, seed: int) -> np.ndarray:
+    """The positions of a seeded sample of ``sample_size`` of ``n_documents``, sorted."""
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n_documents, size=sample_size, replace=False))
+
+
+def scaled_min_topic_size(n_documents: int, sample_size: int) -> int:
+    """The smallest topic for a sample: the same share of the corpus as a full fit's."""
+    return max(5, round(default_min_topic_size(n_documents) * sample_size / n_documents))
+
+
+def assign_rest(
+    topic_model: BERTopic, embeddings: np.ndarray, settings: TopicSettings
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Topics for documents the model was not fitted on, by the fit's outlier rule: the most
+    similar topic when the similarity is at least ``outlier_threshold``, lowered while more
+    than ``max_outlier_share`` would stay in none (never below 0.2). Returns the topics (-1:
+    none), the similarities and the threshold used."""
+    best, similarity = assign_to_topics(topic_model, embeddings)
+    threshold = settings.outlier_threshold if settings.outlier_threshold is not None else -1.0
+    if settings.max_outlier_share is not None and settings.outlier_threshold is not None:
+        allowed = int(settings.max_outlier_share * len(similarity))
+        if (similarity < threshold).sum() > allowed and allowed < len(similarity):
+            ranked = np.sort(similarity)[::-1]
+            lowered = ranked[len(similarity) - allowed - 1]
+            threshold = float(max(OUTLIER_FLOOR, min(threshold, lowered)))
+    return np.where(similarity >= threshold, best, -1), similarity, float(threshold)
+
+
 def fit_on_sample(
     docs: Sequence[str],
     embeddings: np.ndarray,
@@ -84,21 +113,13 @@ def fit_on_sample(
     if sample_size >= len(docs):
         topic_model = fit(docs, embeddings, settings)
         return SampleFit(topic_model, list(topic_model.topics_), np.arange(len(docs)), 1.0)
-    if settings.min_topic_size is None:  # a topic of the same share of the corpus as a full fit's
-        full = default_min_topic_size(len(docs))
-        settings = replace(settings, min_topic_size=max(5, round(full * sample_size / len(docs))))
-    rng = np.random.default_rng(settings.seed)
-    sample = np.sort(rng.choice(len(docs), size=sample_size, replace=False))
+    if settings.min_topic_size is None:
+        settings = replace(settings, min_topic_size=scaled_min_topic_size(len(docs), sample_size))
+    sample = sample_rows(len(docs), sample_size, settings.seed)
     topic_model = fit([docs[i] for i in sample], embeddings[sample], settings)
     rest = np.setdiff1d(np.arange(len(docs)), sample, assume_unique=True)
-    best, similarity = assign_to_topics(topic_model, embeddings[rest])
-    threshold = settings.outlier_threshold if settings.outlier_threshold is not None else -1.0
-    if settings.max_outlier_share is not None and settings.outlier_threshold is not None:
-        allowed = int(settings.max_outlier_share * len(rest))
-        ranked = np.sort(similarity)[::-1]
-        if (similarity < threshold).sum() > allowed and allowed < len(rest):
-            threshold = float(max(OUTLIER_FLOOR, min(threshold, ranked[len(rest) - allowed - 1])))
+    assigned, _, threshold = assign_rest(topic_model, embeddings[rest], settings)
     topics = np.empty(len(docs), np.int64)
     topics[sample] = topic_model.topics_
-    topics[rest] = np.where(similarity >= threshold, best, -1)
-    return SampleFit(topic_model, [int(t) for t in topics], sample, float(threshold))
+    topics[rest] = assigned
+    return SampleFit(topic_model, [int(t) for t in topics], sample, threshold)
