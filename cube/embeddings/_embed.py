@@ -7,6 +7,7 @@ vectors to the cache step by step as they are encoded.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterable
@@ -207,11 +208,14 @@ def embed_with_stats(
             found[looked[hit]] = True
 
     missing = np.flatnonzero(~found)
-    if len(missing) and client is not None:
-        from cube.embeddings._dask import encode_on_cluster
+    if len(missing):
+        if client is not None:  # on a Dask cluster's workers, into the same store
+            from cube.embeddings._dask import encode_on_cluster
 
-        encoded = encode_on_cluster(
-            client,
+            encode = functools.partial(encode_on_cluster, client)
+        else:
+            encode = functools.partial(_encode_missing, encoder=encoder)
+        encoded = encode(
             [items[first[i]] for i in missing],
             unique_keys[missing],
             plan=plan,
@@ -219,20 +223,6 @@ def embed_with_stats(
             batch_size=batch_size,
             device=device,
             show_progress=show_progress,
-        )
-        if unique_vectors is None:
-            unique_vectors = np.empty((len(first), encoded.shape[1]), np.float32)
-        unique_vectors[missing] = encoded
-    elif len(missing):
-        encoded = _encode_missing(
-            [items[first[i]] for i in missing],
-            unique_keys[missing],
-            plan=plan,
-            store=store,
-            batch_size=batch_size,
-            device=device,
-            show_progress=show_progress,
-            encoder=encoder,
         )
         if unique_vectors is None:
             unique_vectors = np.empty((len(first), encoded.shape[1]), np.float32)
