@@ -435,3 +435,20 @@ def test_each_figure_has_alt_text_from_its_own_data(run):
     assert "Democratic" in texts["topics_per_class"] or "Republican" in texts["topics_per_class"]
     for text in texts.values():
         assert 80 < len(text) < 900 and "nan" not in text
+
+
+def test_a_large_map_draws_a_seeded_sample_and_says_so(run):
+    model, docs = run["model"], run["docs"]
+    coordinates = cube.figures.document_coordinates(model, run["vectors"])  # from the cache
+    fig = cube.figures.documents_map(model, docs, coordinates, max_points=200)
+    points = [(float(x), float(y)) for tr in fig.data for x, y in zip(tr.x, tr.y, strict=True)]
+    assert len(points) == 200 and set(points) <= set(map(tuple, coordinates.tolist()))
+    again = cube.figures.documents_map(model, docs, coordinates, max_points=200)
+    assert [list(tr.x) for tr in again.data] == [list(tr.x) for tr in fig.data]  # seeded
+    assert fig.layout.title.text.startswith("200 of 600 passages by meaning")
+    assert "a seeded sample of 200 of the 600 passages drawn" in fig.layout.title.subtitle.text
+    said = cube.figures.describe(model, {"documents_map": fig})["documents_map"]
+    assert said.startswith("200 (a seeded sample) of 600 passages as dots")
+    whole = cube.figures.documents_map(model, docs, coordinates)  # under the cap: every dot
+    assert sum(len(tr.x) for tr in whole.data) == 600
+    assert "sample" not in whole.layout.title.text + whole.layout.title.subtitle.text

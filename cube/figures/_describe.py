@@ -57,8 +57,14 @@ def _topics_map(topic_model: BERTopic, fig: Any) -> str:
 def _documents_map(topic_model: BERTopic, fig: Any) -> str:
     topics = np.asarray(topic_model.topics_)
     outliers = int((topics == -1).sum())
+    drawn = sum(len(trace.x) for trace in fig.data)
+    count = (
+        f"{len(topics)}"
+        if drawn >= len(topics)
+        else f"{drawn:,} (a seeded sample) of {len(topics):,}"
+    )
     return (
-        f"{len(topics)} passages as dots placed by meaning and coloured by topic, each topic "
+        f"{count} passages as dots placed by meaning and coloured by topic, each topic "
         f"labelled where its passages sit; the largest are {_listing(_largest(topic_model))}. "
         f"{outliers} passages ({outliers / len(topics):.0%}) are in no topic "
         f"(“{OUTLIER_NAME}”). Read neighbours, not distances."

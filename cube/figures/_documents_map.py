@@ -47,13 +47,30 @@ def document_coordinates(topic_model: BERTopic, embeddings: np.ndarray) -> np.nd
     return reduction(embeddings, map_params(topic_model.umap_model)).coordinates
 
 
+MAX_MAP_POINTS = 50_000  # dots drawn at most; more make a slow page and a large HTML file
+
+
 def documents_map(
-    topic_model: BERTopic, docs: Sequence[str], coordinates: np.ndarray, *, size=SIZE
+    topic_model: BERTopic,
+    docs: Sequence[str],
+    coordinates: np.ndarray,
+    *,
+    size=SIZE,
+    max_points: int = MAX_MAP_POINTS,
+    seed: int = 0,
 ) -> go.Figure:
-    """Every passage as a dot at its 2-D UMAP position, coloured by topic, topics labelled."""
+    """Every passage as a dot at its 2-D UMAP position, coloured by topic, topics labelled.
+
+    Past ``max_points`` passages, a seeded sample of that many is drawn (the subtitle says so):
+    a browser stays responsive, and the HTML small. Topic labels sit where all passages are.
+    """
     import plotly.graph_objects as go
 
     topics = np.asarray(topic_model.topics_)
+    shown = np.ones(len(topics), bool)
+    if len(topics) > max_points:
+        shown[:] = False
+        shown[np.random.default_rng(seed).choice(len(topics), max_points, replace=False)] = True
     ranked = topics_by_size(topic_model)
     colours = topic_colors(topic_model)
     names = {t: topic_name(topic_model, t) for t in [-1, *ranked]}
@@ -61,7 +78,7 @@ def documents_map(
     fig = go.Figure()
 
     def dots(mask: np.ndarray, name: str, colour: str, marker_size: int, opacity: float) -> None:
-        index = np.flatnonzero(mask)
+        index = np.flatnonzero(mask & shown)
         if not len(index):
             return
         fig.add_trace(
@@ -110,9 +127,13 @@ def documents_map(
         note += f"; light grey: {outliers} passages not in any topic"
     if left_out:
         note += f"; {left_out} names left out for lack of room"
+    count = f"{len(topics)}"
+    if not shown.all():
+        count = f"{int(shown.sum()):,} of {len(topics):,}"
+        note += f"; a seeded sample of {int(shown.sum()):,} of the {len(topics):,} passages drawn"
     return _layout(
         fig,
-        f"{len(topics)} passages by meaning, in {_which(len(ranked), len(ranked))}",
+        f"{count} passages by meaning, in {_which(len(ranked), len(ranked))}",
         note,
         size,
         **margin,
