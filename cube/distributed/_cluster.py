@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
-import os
 from collections.abc import Iterator
 from typing import Any
 
 from cube._errors import InputError
 
 DASHBOARD = "127.0.0.1:8787"  # this machine only, as JupyterLab; another port if it is taken
-
-
-def _cores() -> int:
-    with contextlib.suppress(AttributeError):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
 
 
 def check_cluster_options(workers: int | None, scheduler: str | None) -> None:
@@ -74,7 +68,9 @@ def cluster(
                 ) from None
         else:
             assert workers is not None
-            threads = threads_per_worker or max(1, _cores() // workers)
+            from cube.embeddings._onnx import workers as cores  # the cores this process may use
+
+            threads = threads_per_worker or max(1, cores() // workers)
             local = stack.enter_context(
                 LocalCluster(
                     n_workers=workers,
@@ -86,15 +82,8 @@ def cluster(
                 )
             )
             client = stack.enter_context(Client(local))
-        link = client.dashboard_link if _has_dashboard() else "none (pip install bokeh)"
+        has_dashboard = importlib.util.find_spec("bokeh") is not None  # Dask's needs bokeh
+        link = client.dashboard_link if has_dashboard else "none (pip install bokeh)"
         count = len(client.scheduler_info().get("workers", {}))
         say(f"      Dask: {count} worker(s) at {client.scheduler.address}; dashboard {link}")
         yield client
-
-
-def _has_dashboard() -> bool:
-    try:
-        import bokeh  # noqa: F401
-    except ImportError:
-        return False
-    return True

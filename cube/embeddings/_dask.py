@@ -100,9 +100,7 @@ def encode_on_cluster(
 
     plan.space.write_meta()  # fails early on an unwritable cache, before any work is sent
     run = uuid.uuid4().hex[:8]
-    settings = {
-        f.name: getattr(_config.get_config(), f.name) for f in dataclasses.fields(_config.Config)
-    }
+    settings = dataclasses.asdict(_config.get_config())  # the workers use the client's
     futures = [
         client.submit(
             _embed_partition,
