@@ -434,3 +434,5 @@ def test_cube_topics_fits_on_a_sample_as_the_library_does(tmp_path):
     made = cube.topics.fit_on_sample(docs, cube.embed(docs), sample_size=300, seed=0)
     assert documents["topic"].tolist() == made.topics  # the command and the library agree
     assert summary["fit_sample"]["threshold"] == round(made.threshold, 4)
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert "a seeded sample of 300 documents" in report and "the other 300 joined" in report
