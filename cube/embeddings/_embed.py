@@ -49,6 +49,9 @@ class EmbedStats:
     backend: str = "torch"  # "onnx" or "torch" (also for an encoder given to embed)
 
 
+_READ_BLOCK = 100_000  # cached vectors read back at a time
+
+
 def _as_text_list(texts: Iterable[str]) -> list[str]:
     if isinstance(texts, str):
         raise InputError("embed() takes a list of texts, not a single string; wrap it: [text]")
@@ -185,27 +188,34 @@ def embed_with_stats(
     )
     space = plan.space
     keys = text_keys(items)
-    # Distinct texts, first occurrence first: duplicates are encoded once.
+    # Distinct texts, in the order they first appear: duplicates are encoded once, and a
+    # corpus without repeats is encoded in its own order (its vectors need no reordering copy).
     _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    first, inverse = first[order], rank[inverse.reshape(-1)]
     unique_keys = keys[first]
     use_cache = _cache.enabled() if cache is None else cache
     store = space.store() if use_cache else None
 
     found = np.zeros(len(first), dtype=bool)
-    unique_vectors: np.ndarray | None = None
+    vectors: np.ndarray | None = None
     # An imported archive's vectors first (the room's), then this space's own.
     twin = imported_twin(space) if store is not None and encoder is None else None
     for source in (twin.store() if twin else None, store):
         if source is None or found.all():
             continue
-        looked = np.flatnonzero(~found)
-        hit, hit_vectors = source.get(unique_keys[looked])
-        if hit_vectors is not None and len(hit_vectors):
-            if unique_vectors is None:
-                unique_vectors = np.empty((len(first), hit_vectors.shape[1]), np.float32)
-            unique_vectors[looked[hit]] = hit_vectors
-            found[looked[hit]] = True
+        # In blocks: the rows read back never take a second copy of the corpus's vectors.
+        looking = np.flatnonzero(~found)
+        for start in range(0, len(looking), _READ_BLOCK):
+            looked = looking[start : start + _READ_BLOCK]
+            hit, hit_vectors = source.get(unique_keys[looked])
+            if hit_vectors is not None and len(hit_vectors):
+                if vectors is None:
+                    vectors = np.empty((len(items), hit_vectors.shape[1]), np.float32)
+                vectors[first[looked[hit]]] = hit_vectors
+                found[looked[hit]] = True
 
     missing = np.flatnonzero(~found)
     if len(missing):
@@ -224,9 +234,12 @@ def embed_with_stats(
             device=device,
             show_progress=show_progress,
         )
-        if unique_vectors is None:
-            unique_vectors = np.empty((len(first), encoded.shape[1]), np.float32)
-        unique_vectors[missing] = encoded
+        if vectors is None and len(missing) == len(items):  # all new, no repeats: as is
+            vectors = encoded
+        else:
+            if vectors is None:
+                vectors = np.empty((len(items), encoded.shape[1]), np.float32)
+            vectors[first[missing]] = encoded
     stats = EmbedStats(
         texts=len(items),
         duplicates=len(items) - len(first),
@@ -234,7 +247,7 @@ def embed_with_stats(
         encoded=len(missing),
         backend=space.backend,
     )
-    if unique_vectors is None:  # no texts at all
+    if vectors is None:  # no texts at all
         dim = store.dim() if store else None
         if not dim:  # the model's (loading it), or what an encoder says (0 if it cannot)
             if encoder is not None:
@@ -244,7 +257,10 @@ def embed_with_stats(
 
                 dim = _torch.model_dim(plan.resolved, device, precision)
         return np.empty((0, truncate_dim or dim), np.float32), stats
-    return unique_vectors[inverse], stats
+    # vectors holds each distinct text's vector at its first row: copy it to the repeats.
+    repeats = np.flatnonzero(first[inverse] != np.arange(len(items)))
+    vectors[repeats] = vectors[first[inverse[repeats]]]
+    return vectors, stats
 
 
 def _open_encoder(
