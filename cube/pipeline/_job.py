@@ -205,20 +205,27 @@ def _work(
                 )
         else:
             embeddings, embed_stats = embed_with_stats(docs, plan.model, backend=plan.backend)
+        rows = np.arange(len(docs))  # which of the plan's documents are fitted
+        every = None  # with a fit sample: (rows, docs, embeddings) of all the documents
+        if plan.fit_sample is not None and plan.fit_sample < len(docs):
+            every = (rows, docs, embeddings)
+            picked = sample_rows(len(docs), plan.fit_sample, settings.seed)
+            rows, docs, embeddings = rows[picked], [docs[i] for i in picked], embeddings[picked]
+            say(
+                f"      topics fitted on {len(picked):,} of {len(every[1]):,} documents (a "
+                "seeded sample); the others join the most similar topic"
+            )
+        # Looked for among the fitted documents (with a fit sample: in the sample alone, so
+        # the neighbour graph is the one its UMAP uses, not one of the whole corpus).
         copies = near_duplicates(embeddings, n_neighbors=settings.n_neighbors, seed=settings.seed)
-    rows = np.arange(len(docs))  # which of the plan's documents are modeled
     if spec.dedupe and copies.n_copies:
-        rows = np.flatnonzero(copies.keep)
-        docs, embeddings = [docs[i] for i in rows], embeddings[rows]
-        say(f"      {copies.n_copies} near-identical passages left out (--dedupe)")
-    every = None  # with a fit sample: (rows, docs, embeddings) of all the modeled documents
-    if plan.fit_sample is not None and plan.fit_sample < len(docs):
-        every = (rows, docs, embeddings)
-        picked = sample_rows(len(docs), plan.fit_sample, settings.seed)
-        rows, docs, embeddings = rows[picked], [docs[i] for i in picked], embeddings[picked]
+        keep = np.flatnonzero(copies.keep)
+        rows, docs, embeddings = rows[keep], [docs[i] for i in keep], embeddings[keep]
+        if every is not None:  # the sample's copies join a topic as the others do
+            picked = picked[keep]
         say(
-            f"      topics fitted on {len(picked):,} of {len(every[1]):,} documents (a seeded "
-            "sample); the others join the most similar topic"
+            f"      {copies.n_copies} near-identical passages left out "
+            + ("of the fit (--dedupe)" if every is not None else "(--dedupe)")
         )
     if embed_stats.encoded and any(f in STATIC_FORMATS for f in plan.formats):
         _start_browser_early()  # a long run: the browser starts while UMAP uses one core
@@ -246,12 +253,12 @@ def _work(
         clustered, "cluster", np.where(np.asarray(topics) == -1, "none", "similarity")
     )
     probability = np.round(np.asarray(probabilities, dtype=float), 4)
-    fitted_rows, fitted_docs, fit_threshold = rows, docs, None
+    fitted_rows, fitted_docs, fitted_topics, fit_threshold = rows, docs, topics, None
     modeled_docs = every[1] if every is not None else docs
     if every is not None:  # the documents outside the sample: the most similar topic
         rows = every[0]
         rest = np.setdiff1d(np.arange(len(rows)), picked, assume_unique=True)
-        joined, _, fit_threshold = assign_rest(topic_model, every[2][rest], settings)
+        joined, _, fit_threshold = assign_rest(topic_model, every[2], settings, rows=rest)
         all_topics = np.empty(len(rows), np.int64)
         all_topics[picked], all_topics[rest] = topics, joined
         by = np.empty(len(rows), object)
@@ -326,9 +333,14 @@ def _work(
         "topics": n_topics,
         "outliers": int(sum(1 for t in topics if t == -1)),
         "quality": _quality_summary(quality),
-        "near_duplicates": copies.summary(
-            topics if len(rows) == len(plan.docs) else None, collapsed=spec.dedupe
-        ),
+        "near_duplicates": {
+            **copies.summary(
+                fitted_topics if len(fitted_rows) == len(copies.group) else None,
+                collapsed=spec.dedupe,
+            ),
+            # With a fit sample, copies were looked for among its documents only.
+            "looked_for_in": "the fit sample" if every is not None else "every document",
+        },
         "parameters": plan.decisions(),
         "cache": {
             "embedded": embed_stats.encoded,

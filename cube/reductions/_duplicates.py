@@ -92,8 +92,9 @@ def near_duplicates_note(summary: Mapping[str, Any]) -> str:
         >>> near_duplicates_note({"threshold": 0.98, "copies": 0, "groups": 0})
         'no near-identical passages (cosine >= 0.98)'
     """
+    where = " in the fit sample" if summary.get("looked_for_in") == "the fit sample" else ""
     if not summary.get("copies"):
-        return f"no near-identical passages (cosine >= {summary['threshold']})"
+        return f"no near-identical passages{where} (cosine >= {summary['threshold']})"
     mostly = summary.get("topics_mostly_copies") or {}
     action = (
         "left out (--dedupe)" if summary.get("collapsed") else "kept (--dedupe models one of each)"
@@ -103,7 +104,7 @@ def near_duplicates_note(summary: Mapping[str, Any]) -> str:
     )
     copies, groups = summary["copies"], summary["groups"]
     return (
-        f"{copies} {'passage copies' if copies == 1 else 'passages copy'} another "
+        f"{copies} {'passage copies' if copies == 1 else 'passages copy'} another{where} "
         f"(cosine >= {summary['threshold']}, {groups} group{'' if groups == 1 else 's'}), "
         f"{action}" + (flagged if mostly else "")
     )

@@ -39,17 +39,22 @@ def _unit(rows: np.ndarray) -> np.ndarray:
 
 
 def assign_to_topics(
-    topic_model: BERTopic, embeddings: np.ndarray
+    topic_model: BERTopic, embeddings: np.ndarray, rows: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's most similar topic (by cosine to the topic embeddings) and that similarity."""
+    """Each row's most similar topic (by cosine to the topic embeddings) and that similarity.
+
+    ``rows``: only these rows of ``embeddings`` (read a block at a time: no copy of them all).
+    """
     offset = topic_model._outliers  # row 0 of topic_embeddings_ is -1 when there are outliers
     topics = _unit(topic_model.topic_embeddings_[offset:])
-    best = np.empty(len(embeddings), np.int64)
-    similarity = np.empty(len(embeddings), np.float32)
-    for start in range(0, len(embeddings), _BLOCK):
-        block = _unit(embeddings[start : start + _BLOCK]) @ topics.T
-        best[start : start + len(block)] = block.argmax(axis=1)
-        similarity[start : start + len(block)] = block.max(axis=1)
+    n = len(embeddings) if rows is None else len(rows)
+    best = np.empty(n, np.int64)
+    similarity = np.empty(n, np.float32)
+    for start in range(0, n, _BLOCK):
+        part = slice(start, start + _BLOCK)
+        block = _unit(embeddings[part] if rows is None else embeddings[rows[part]]) @ topics.T
+        best[part] = block.argmax(axis=1)
+        similarity[part] = block.max(axis=1)
     return best, similarity
 
 
@@ -65,13 +70,18 @@ def scaled_min_topic_size(n_documents: int, sample_size: int) -> int:
 
 
 def assign_rest(
-    topic_model: BERTopic, embeddings: np.ndarray, settings: TopicSettings
+    topic_model: BERTopic,
+    embeddings: np.ndarray,
+    settings: TopicSettings,
+    *,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Topics for documents the model was not fitted on, by the fit's outlier rule: the most
     similar topic when the similarity is at least ``outlier_threshold``, lowered while more
     than ``max_outlier_share`` would stay in none (never below 0.2). Returns the topics (-1:
-    none), the similarities and the threshold used."""
-    best, similarity = assign_to_topics(topic_model, embeddings)
+    none), the similarities and the threshold used. ``rows``: only these rows of
+    ``embeddings``."""
+    best, similarity = assign_to_topics(topic_model, embeddings, rows)
     threshold = settings.outlier_threshold if settings.outlier_threshold is not None else -1.0
     if settings.max_outlier_share is not None and settings.outlier_threshold is not None:
         allowed = int(settings.max_outlier_share * len(similarity))
@@ -118,7 +128,7 @@ def fit_on_sample(
     sample = sample_rows(len(docs), sample_size, settings.seed)
     topic_model = fit([docs[i] for i in sample], embeddings[sample], settings)
     rest = np.setdiff1d(np.arange(len(docs)), sample, assume_unique=True)
-    assigned, _, threshold = assign_rest(topic_model, embeddings[rest], settings)
+    assigned, _, threshold = assign_rest(topic_model, embeddings, settings, rows=rest)
     topics = np.empty(len(docs), np.int64)
     topics[sample] = topic_model.topics_
     topics[rest] = assigned
