@@ -413,6 +413,32 @@ def test_fit_on_a_sample_assigns_the_rest_by_the_same_rule(sotu_600):
 
 
 @pytest.mark.slow
+def test_words_after_a_sample_fit_come_from_every_documents_counts(sotu_600):
+    """c-TF-IDF as a map-reduce: each document counted on its own a partition at a time,
+    summed per topic; the same whichever way the corpus is partitioned, and equal to counting
+    each topic's documents one by one. The words and sizes are those of every document."""
+    from bertopic.vectorizers import ClassTfidfTransformer
+
+    docs, vectors = sotu_600["docs"], sotu_600["vectors"]
+    made = cube.topics.fit_on_sample(docs, vectors, sample_size=300, seed=0)
+    model, topics = made.topic_model, np.asarray(made.topics)
+    whole = cube.topics.count_terms_by_topic(model, [(docs, topics)])
+    parts = [(docs[i : i + 70], topics[i : i + 70]) for i in range(0, len(docs), 70)]
+    assert (cube.topics.count_terms_by_topic(model, parts) != whole).nnz == 0
+    labels = sorted(model.topic_sizes_)
+    for row, topic in enumerate(labels):
+        own = [d for d, t in zip(docs, topics, strict=True) if t == topic]
+        expected = np.asarray(model.vectorizer_model.transform(own).sum(axis=0)).ravel()
+        np.testing.assert_array_equal(whole[row].toarray().ravel(), expected)
+    c_tf_idf = ClassTfidfTransformer(reduce_frequent_words=True).fit_transform(whole)
+    np.testing.assert_allclose(model.c_tf_idf_.toarray(), c_tf_idf.toarray(), rtol=1e-6)
+    assert sum(model.topic_sizes_.values()) == sum(1 for t in topics if t in labels)
+    assert model.get_topic_info()["Count"].sum() == sum(model.topic_sizes_.values())
+    for topic in labels:
+        assert [w for w, _ in model.get_topic(topic) if w]  # every topic has words
+
+
+@pytest.mark.slow
 def test_cube_topics_fits_on_a_sample_as_the_library_does(tmp_path):
     import pandas as pd
 

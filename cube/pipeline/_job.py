@@ -191,7 +191,14 @@ def _work(
     from cube.embeddings import embed_with_stats
     from cube.figures import STATIC_FORMATS, standard_figures
     from cube.reductions import near_duplicates, reduction
-    from cube.topics import assign_rest, build, evaluate, fit_transform, sample_rows
+    from cube.topics import (
+        assign_rest,
+        build,
+        evaluate,
+        fit_transform,
+        sample_rows,
+        words_from_every_document,
+    )
     from cube.topics import save as save_model
 
     spec, docs, frame, settings = plan.spec, plan.docs, plan.frame, plan.settings
@@ -268,6 +275,8 @@ def _work(
         fitted_probability, probability = probability, np.full(len(rows), np.nan)
         probability[picked] = fitted_probability
         topics, assigned_by = [int(t) for t in all_topics], by
+        with timings.stage("represent", say):  # the words from every document's counts
+            words_from_every_document(topic_model, modeled_docs, all_topics, picked)
     n_topics = len(set(topics) - {-1})
     say(f"      {n_topics} topics; {sum(t == -1 for t in topics)} documents in no topic (-1)")
     with timings.stage("evaluate", say):

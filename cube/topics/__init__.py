@@ -43,6 +43,9 @@ _LAZY = {
     "DEFAULT_FIT_SAMPLE": "cube.topics._sample",
     "SampleFit": "cube.topics._sample",
     "assign_to_topics": "cube.topics._sample",
+    "count_terms_by_topic": "cube.topics._sample",
+    "words_from_counts": "cube.topics._sample",
+    "words_from_every_document": "cube.topics._sample",
     "fit_on_sample": "cube.topics._sample",
     "assign_rest": "cube.topics._sample",
     "sample_rows": "cube.topics._sample",
@@ -106,9 +109,12 @@ if TYPE_CHECKING:  # pragma: no cover
         SampleFit,
         assign_rest,
         assign_to_topics,
+        count_terms_by_topic,
         fit_on_sample,
         sample_rows,
         scaled_min_topic_size,
+        words_from_counts,
+        words_from_every_document,
     )
     from cube.topics._terms import TermAnalyzer, distinct_terms, literal_terms
 
@@ -146,6 +152,7 @@ __all__ = [
     "assign_to_topics",
     "build",
     "check_corpus_size",
+    "count_terms_by_topic",
     "default_min_topic_size",
     "distinct_terms",
     "evaluate",
@@ -170,4 +177,6 @@ __all__ = [
     "stability",
     "texts_digest",
     "windowed_npmi",
+    "words_from_counts",
+    "words_from_every_document",
 ]

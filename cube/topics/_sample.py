@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +92,90 @@ def assign_rest(
     return np.where(similarity >= threshold, best, -1), similarity, float(threshold)
 
 
+def count_terms_by_topic(
+    topic_model: BERTopic, partitions: Iterable[tuple[Sequence[str], Sequence[int]]]
+):
+    """How often each term of the model's vocabulary occurs in each topic's documents, counted
+    a partition at a time and summed (the map and the reduce of c-TF-IDF): a sparse matrix,
+    one row per topic of the fit (``-1`` first when it has outliers), one column per term.
+
+    Each document is counted on its own, with the fitted vectorizer (a phrase never joins the
+    end of one document to the start of the next), and no topic's documents are ever joined
+    into one string. Documents of a topic the fit does not have are not counted.
+
+    Example:
+        >>> counts = count_terms_by_topic(topic_model, [(docs[:5000], topics[:5000])])
+    """
+    from scipy.sparse import csr_matrix
+
+    labels = sorted(int(t) for t in topic_model.topic_sizes_)
+    row_of = np.full(max(labels) + 2, -1, np.int64)  # topic t at row_of[t + 1]
+    row_of[np.asarray(labels) + 1] = np.arange(len(labels))
+    vectorizer = topic_model.vectorizer_model
+    total = None
+    for texts, topics in partitions:
+        topics = np.asarray(topics, np.int64)
+        known = (topics + 1 < len(row_of)) & (row_of[np.minimum(topics + 1, len(row_of) - 1)] >= 0)
+        counted = vectorizer.transform([t for t, k in zip(texts, known, strict=True) if k])
+        rows = row_of[topics[known] + 1]
+        by_topic = csr_matrix(
+            (np.ones(len(rows), np.int64), (rows, np.arange(len(rows)))),
+            shape=(len(labels), len(rows)),
+        )
+        part = (by_topic @ counted).tocsr()
+        total = part if total is None else total + part
+    if total is None:
+        return csr_matrix((len(labels), len(vectorizer.vocabulary_)), dtype=np.int64)
+    return total
+
+
+def words_from_counts(
+    topic_model: BERTopic, counts, documents: Sequence[str], topics: Sequence[int]
+) -> None:
+    """Set the model's c-TF-IDF and topic words from :func:`count_terms_by_topic`'s counts, in
+    place; ``documents`` and their ``topics`` feed the representation steps (the fit sample's:
+    :class:`CoherentTerms` counts its word windows there)."""
+    import pandas as pd
+
+    c_tf_idf = topic_model.ctfidf_model.fit(counts).transform(counts)
+    words = topic_model.vectorizer_model.get_feature_names_out()
+    frame = pd.DataFrame(
+        {"Document": list(documents), "ID": range(len(documents)), "Topic": list(topics)}
+    )
+    frame["Image"] = None
+    topic_model.c_tf_idf_ = c_tf_idf
+    # BERTopic's topic_labels_ follow from these representations.
+    topic_model.topic_representations_ = topic_model._extract_words_per_topic(
+        words, frame, c_tf_idf, calculate_aspects=False
+    )
+
+
+def words_from_every_document(
+    topic_model: BERTopic,
+    docs: Sequence[str],
+    topics: Sequence[int],
+    fitted: np.ndarray,
+    *,
+    partition: int = _BLOCK,
+) -> None:
+    """The topics' words from every document (not only the fit sample's): terms counted a
+    ``partition`` of documents at a time (:func:`count_terms_by_topic`), then c-TF-IDF and the
+    representation (on the documents at positions ``fitted``). The topic sizes become every
+    document's too."""
+    from collections import Counter
+
+    topics = np.asarray(topics, np.int64)
+    parts = (
+        (docs[start : start + partition], topics[start : start + partition])
+        for start in range(0, len(docs), partition)
+    )
+    counts = count_terms_by_topic(topic_model, parts)
+    words_from_counts(topic_model, counts, [docs[i] for i in fitted], topics[fitted])
+    known = set(topic_model.topic_sizes_)  # a fit without outliers has no -1 to count
+    sizes = Counter(int(t) for t in topics)
+    topic_model.topic_sizes_ = Counter({t: n for t, n in sizes.items() if t in known})
+
+
 def fit_on_sample(
     docs: Sequence[str],
     embeddings: np.ndarray,
@@ -132,4 +216,5 @@ def fit_on_sample(
     topics = np.empty(len(docs), np.int64)
     topics[sample] = topic_model.topics_
     topics[rest] = assigned
+    words_from_every_document(topic_model, docs, topics, sample)
     return SampleFit(topic_model, [int(t) for t in topics], sample, threshold)
