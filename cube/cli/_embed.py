@@ -4,36 +4,52 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 
 from cube import _cache, _config
+from cube._errors import InputError
 from cube.cli._common import add_cluster_arguments
 
 
 def _cmd_embed(args: argparse.Namespace) -> int:
-    from cube.datasets import load_table
+    """Embed the file a partition at a time: each partition's vectors go to the cache and are
+    let go, so memory stays flat however many rows the file has; an interrupted run keeps
+    every partition (and every step within one) it finished."""
+    from cube.datasets import read_partitions
     from cube.distributed import check_cluster_options, cluster
     from cube.embeddings import embed_with_stats
 
     check_cluster_options(args.workers, args.scheduler)
-    table = load_table(args.file, args.text_column, encoding=args.encoding)
-    texts = table[args.text_column if args.text_column in table else "text"].tolist()
+    if args.partition_rows < 1:
+        raise InputError(f"--partition-rows must be 1 or more, not {args.partition_rows}")
+    partitions = read_partitions(
+        args.file, args.text_column, rows=args.partition_rows, encoding=args.encoding
+    )
+    first = next(partitions)  # the file's problems before any cluster starts
+    column = args.text_column if args.text_column in first else "text"
+    texts = encoded = cached = duplicates = dim = 0
     with contextlib.ExitStack() as stack:
         client = None
         if args.workers is not None or args.scheduler is not None:
             client = stack.enter_context(cluster(args.workers, args.scheduler))
-        vectors, stats = embed_with_stats(
-            texts,
-            args.model,
-            batch_size=args.batch_size,
-            normalize=args.normalize,
-            device=args.device,
-            backend=args.backend,
-            client=client,
-        )
+        for part in itertools.chain([first], partitions):
+            vectors, stats = embed_with_stats(
+                part[column].tolist(),
+                args.model,
+                batch_size=args.batch_size,
+                normalize=args.normalize,
+                device=args.device,
+                backend=args.backend,
+                client=client,
+            )
+            texts, dim = texts + stats.texts, vectors.shape[1]
+            encoded, cached = encoded + stats.encoded, cached + stats.cached
+            duplicates += stats.duplicates
+            del vectors
     print(
-        f"{len(texts)} texts -> {vectors.shape[1]}-dimensional vectors with {args.model} ({stats.backend}): "
-        f"{stats.encoded} encoded, {stats.cached} from the cache"
-        + (f", {stats.duplicates} duplicates" if stats.duplicates else "")
+        f"{texts} texts -> {dim}-dimensional vectors with {args.model} ({stats.backend}): "
+        f"{encoded} encoded, {cached} from the cache"
+        + (f", {duplicates} duplicates" if duplicates else "")
         + f" ({_cache.embeddings_dir()})"
     )
     return 0
@@ -56,6 +72,13 @@ def add_parser(commands) -> None:
         "--backend",
         choices=("auto", "onnx", "torch"),
         help="onnx (int8, fast on CPU) or torch (exact float32); default auto",
+    )
+    embed.add_argument(
+        "--partition-rows",
+        type=int,
+        default=50_000,
+        metavar="N",
+        help="rows read and embedded at a time (memory stays flat; default 50000)",
     )
     add_cluster_arguments(embed)
     embed.set_defaults(handler=_cmd_embed)

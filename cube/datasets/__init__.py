@@ -16,7 +16,13 @@ from cube._public import rehome
 from cube.datasets._checks import format_rows, require_column
 from cube.datasets._columns import class_values, parse_times, time_values
 from cube.datasets._synthetic import synthetic_passages
-from cube.datasets._tables import load_table, read_table, validate_texts
+from cube.datasets._tables import (
+    PARTITION_ROWS,
+    load_table,
+    read_partitions,
+    read_table,
+    validate_texts,
+)
 
 NAMES = ("sotu", "mailing-lists", "sotu-synthetic")
 _FILES = {"mailing-lists": "mailing-lists.parquet"}
@@ -51,11 +57,13 @@ def load(name: str = "sotu", sample: int | None = None, seed: int = 0) -> pd.Dat
 
 __all__ = [
     "NAMES",
+    "PARTITION_ROWS",
     "class_values",
     "format_rows",
     "load",
     "load_table",
     "parse_times",
+    "read_partitions",
     "read_table",
     "require_column",
     "synthetic_passages",

@@ -211,22 +211,33 @@ def read_table(path: str | os.PathLike, *, encoding: str | None = None) -> pd.Da
     return _read_delimited(path, text, sniff_delimiter(text) if kind == "csv" else "\t")
 
 
-def validate_texts(frame: pd.DataFrame, text_column: str, *, source: str = "the table") -> None:
-    """Raise :class:`InputError` unless ``frame[text_column]`` holds non-empty strings."""
+def validate_texts(
+    frame: pd.DataFrame, text_column: str, *, source: str = "the table", first_row: int = 1
+) -> None:
+    """Raise :class:`InputError` unless ``frame[text_column]`` holds non-empty strings.
+
+    ``first_row``: the number of the frame's first row in its file (a partition's is not 1).
+    """
     if frame.empty:
         raise InputError(f"{source} has a header but no rows; add one row per text")
     require_column(frame, text_column, "text_column=", source)
     values = frame[text_column].tolist()
-    empty = [i + 1 for i, v in enumerate(values) if _missing(v) or _blank(v)]
-    not_strings = [i + 1 for i, v in enumerate(values) if not (isinstance(v, str) or _missing(v))]
+    empty = [i + first_row for i, v in enumerate(values) if _missing(v) or _blank(v)]
+    not_strings = [
+        i + first_row for i, v in enumerate(values) if not (isinstance(v, str) or _missing(v))
+    ]
     if empty:
+        some = f"{len(empty)} of {len(values)}" + (" (in this partition)" if first_row > 1 else "")
         raise InputError(
-            f"{source}: {len(empty)} of {len(values)} texts in {text_column!r} are empty or "
+            f"{source}: {some} texts in {text_column!r} are empty or "
             f"missing (rows {format_rows(empty)}, counting from 1 after the header); drop or fill them"
         )
     if not_strings:
+        some = f"{len(not_strings)} of {len(values)}" + (
+            " (in this partition)" if first_row > 1 else ""
+        )
         raise InputError(
-            f"{source}: {len(not_strings)} of {len(values)} values in {text_column!r} are not "
+            f"{source}: {some} values in {text_column!r} are not "
             f"text (rows {format_rows(not_strings)}); pick the column that holds the documents"
         )
 
@@ -267,3 +278,111 @@ def load_table(
         text_column = "text"
     validate_texts(frame, text_column, source=str(path))
     return frame.reset_index(drop=True)
+
+
+PARTITION_ROWS = 50_000  # rows read at a time by read_partitions
+
+
+def _check_file(path: Path) -> tuple[str, bool]:
+    if not path.exists():
+        raise InputError(f"{path} does not exist; check the path")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; pass a file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path} is empty")
+    return _format_of(path)
+
+
+def _streamed_batches(path: Path, kind: str, rows: int, encoding: str | None):
+    """The file's rows ``rows`` at a time as DataFrames of strings, or None when this format
+    is read whole (TXT, gzipped Parquet, UTF-16 and binary-looking files)."""
+    if kind == "parquet" and path.suffix.lower() != ".gz":
+        import pyarrow.parquet as pq
+
+        try:
+            parquet = pq.ParquetFile(path)
+        except Exception as exc:
+            raise InputError(
+                f"{path} is not a readable Parquet file ({type(exc).__name__})"
+            ) from exc
+        return (batch.to_pandas() for batch in parquet.iter_batches(batch_size=rows))
+    if kind not in ("csv", "tsv", "jsonl"):
+        return None
+    with (gzip.open if path.suffix.lower() == ".gz" else open)(path, "rb") as stream:
+        start = stream.read(1 << 16)
+    if start.startswith(_UTF16_BOMS) or (_looks_binary(start) and encoding is None):
+        return None  # read whole: read_table reads UTF-16 and says what else is wrong
+    text = start.decode(encoding or "utf-8", errors="ignore").removeprefix("\ufeff")
+    options = {"encoding": encoding or "utf-8-sig", "compression": "infer", "chunksize": rows}
+    if kind == "jsonl":
+        return pd.read_json(path, lines=True, dtype=False, **options)
+    sep = sniff_delimiter(text) if kind == "csv" else "\t"
+    names = [name.strip() for name in _header(text, sep)]
+    repeated = sorted({n for n in names if n and names.count(n) > 1})
+
+    def batches():
+        reader = pd.read_csv(
+            path, sep=sep, dtype=str, keep_default_na=False, na_filter=False, **options
+        )
+        for frame in reader:
+            frame.attrs[DUPLICATES_ATTR] = repeated
+            yield frame
+
+    return batches()
+
+
+def read_partitions(
+    path: str | os.PathLike,
+    text_column: str = "text",
+    *,
+    rows: int = PARTITION_ROWS,
+    encoding: str | None = None,
+):
+    """A table file's rows, ``rows`` at a time, each partition's texts checked as
+    :func:`load_table` checks them (errors name the row in the whole file).
+
+    CSV, TSV and JSONL (also gzipped) and Parquet are read a partition at a time, so memory
+    stays flat however long the file is; TXT, gzipped Parquet and UTF-16 files are read whole,
+    then handed out in partitions.
+
+    Example:
+        >>> for part in read_partitions("archive.parquet", "body", rows=50_000):
+        ...     cube.embed(part["body"].tolist())
+    """
+    if rows < 1:
+        raise InputError(f"rows must be 1 or more, not {rows}")
+    path = Path(path).expanduser()
+    kind, _ = _check_file(path)
+    batches = _streamed_batches(path, kind, rows, encoding)
+    if batches is None:
+        whole = load_table(path, text_column, encoding=encoding)
+        batches = (whole.iloc[i : i + rows] for i in range(0, len(whole), rows))
+        kind = "whole"
+    if kind == "txt":
+        text_column = "text"
+    first_row, seen = 1, False
+    try:
+        for frame in batches:
+            frame = frame.reset_index(drop=True)
+            if kind != "whole":
+                validate_texts(frame, text_column, source=str(path), first_row=first_row)
+            seen = True
+            yield frame
+            first_row += len(frame)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: a line among rows {first_row} to {first_row + rows - 1} cannot be read "
+            f"as {encoding or 'UTF-8'}; pass another encoding="
+        ) from exc
+    except pd.errors.ParserError as exc:
+        detail = str(exc).strip().splitlines()[-1]
+        raise InputError(f"{path} is not well-formed CSV: {detail}") from exc
+    except ValueError as exc:
+        if kind != "jsonl":
+            raise
+        raise InputError(
+            f"{path}: a line among rows {first_row} to {first_row + rows - 1} is not valid "
+            f"JSON ({exc}); each line must be one JSON object"
+        ) from exc
+    if not seen:
+        raise InputError(f"{path} has a header but no rows; add one row per text")

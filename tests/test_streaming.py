@@ -1,0 +1,105 @@
+"""Reading a corpus a partition at a time: the same rows as reading it whole, and memory that
+does not grow with the file (`cube embed` holds one partition at a time)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cube
+from cube.datasets import read_partitions
+
+# Runs `cube embed` under tracemalloc and prints the peak of Python's and NumPy's memory.
+_PEAK = """
+import sys, tracemalloc
+tracemalloc.start()
+from cube.cli import main
+code = main(sys.argv[1:])
+print("PEAK", tracemalloc.get_traced_memory()[1])
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.tsv", "t.parquet", "t.jsonl", "t.csv.gz", "t.txt"])
+def test_partitions_are_the_file_read_whole_in_order(tmp_path: Path, name: str):
+    table = pd.DataFrame({"text": [f"Text number {i}, with a comma." for i in range(23)]})
+    table["n"] = [str(i) for i in range(23)]
+    path = tmp_path / name
+    if name.endswith(".parquet"):
+        table.to_parquet(path)
+    elif ".jsonl" in name:
+        table.to_json(path, orient="records", lines=True)
+    elif name.endswith(".txt"):
+        path.write_text("\n".join(table["text"]) + "\n")
+    else:
+        table.to_csv(path, index=False, sep="\t" if ".tsv" in name else ",")
+    parts = list(read_partitions(path, rows=10))
+    assert [len(p) for p in parts] == [10, 10, 3]
+    assert pd.concat(parts)["text"].tolist() == table["text"].tolist()
+
+
+def test_a_bad_row_in_a_later_partition_is_named_by_its_row_in_the_file(tmp_path: Path):
+    table = pd.DataFrame({"text": [f"Text {i}." for i in range(23)]})
+    table.loc[16, "text"] = "  "
+    table.to_parquet(tmp_path / "t.parquet")
+    parts = read_partitions(tmp_path / "t.parquet", rows=10)
+    assert len(next(parts)) == 10  # the first partition is handed out whole
+    with pytest.raises(cube.InputError, match=r"rows 17, counting from 1"):
+        next(parts)
+    with pytest.raises(cube.InputError, match="no column 'body' for text_column="):
+        next(read_partitions(tmp_path / "t.parquet", "body"))
+
+
+def _fill_cache_for(texts: list[str], seed: int) -> None:
+    """Vectors for these texts in the cache's default space (random ones: what is measured is
+    the reading and looking up, not the encoding)."""
+    from cube._config import DEFAULT_MODEL
+    from cube._store import text_keys
+    from cube.embeddings._backend import plan_space
+
+    space = plan_space(
+        DEFAULT_MODEL,
+        normalize=False,
+        max_seq_length=None,
+        prompt=None,
+        precision="float32",
+        truncate_dim=None,
+        backend=None,
+        device=None,
+        encoder=None,
+    ).space
+    space.write_meta()
+    rng = np.random.default_rng(seed)
+    for start in range(0, len(texts), 50_000):
+        block = texts[start : start + 50_000]
+        vectors = rng.standard_normal((len(block), 384)).astype(np.float32)
+        space.store().add(text_keys(block), vectors)
+
+
+@pytest.mark.slow
+def test_cube_embed_memory_stays_flat_with_ten_times_the_rows(tmp_path: Path):
+    corpus = cube.datasets.load("sotu-synthetic", sample=200_000)[["text"]]
+    _fill_cache_for(corpus["text"].tolist(), seed=0)
+    peaks = {}
+    for n in (20_000, 200_000):
+        path = tmp_path / f"{n}.parquet"
+        corpus.iloc[:n].to_parquet(path)
+        done = subprocess.run(
+            [sys.executable, "-c", _PEAK, "embed", str(path), "--partition-rows", "5000"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert f"{n} texts -> 384-dimensional vectors" in done.stdout
+        assert f"0 encoded, {n} from the cache" in done.stdout
+        peaks[n] = int(done.stdout.split("PEAK ")[1].split()[0])
+    held = corpus["text"].str.len().sum() * 0.9 + 180_000 * 384 * 4  # 180,000 rows held
+    grew = peaks[200_000] - peaks[20_000]
+    print(json.dumps({"peak_bytes": peaks, "grew": int(grew), "holding_all_would_add": held}))
+    assert grew < 0.1 * held, f"memory grew {grew / 2**20:.0f} MB with ten times the rows"
