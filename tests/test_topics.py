@@ -189,6 +189,12 @@ def test_main_job_writes_everything(table, shared_cache, tmp_path, capsys):
     documents = pd.read_csv(out / "documents.csv")
     assert len(documents) == 400
     assert set(documents["topic"]) <= set(topics["id"])
+    same = pd.read_parquet(out / "documents.parquet")  # the same rows; cube's numbers numbers
+    assert list(same.columns) == list(documents.columns)
+    assert same["text"].tolist() == documents["text"].tolist()
+    assert same["topic"].dtype == "int64" and same["probability"].dtype == "float64"
+    assert same["topic"].tolist() == documents["topic"].tolist()
+    assert same["year"].astype(str).tolist() == documents["year"].astype(str).tolist()
     assert documents["probability"].between(0, 1).all()
     # Outliers close enough to a topic joined it; the rest say they are in none.
     assert set(documents["assigned_by"]) <= {"cluster", "similarity", "none"}

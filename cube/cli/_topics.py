@@ -129,7 +129,7 @@ def add_parser(commands) -> None:
         "topics",
         help="the main job: find topics in a corpus, write tables, figures and the model",
         description="Find topics in FILE (or the bundled State of the Union corpus) and write "
-        "report.html, topics.csv, documents.csv, quality.csv, figures (PNG and HTML), the model "
+        "report.html, topics.csv, documents.csv (and .parquet), quality.csv, figures (PNG and HTML), the model "
         "and summary.json to --out. Everything the run needs is checked before the long work "
         "starts; nothing is written unless the whole run succeeds.",
         epilog=EXAMPLES,

@@ -23,6 +23,7 @@ from cube import _cache
 from cube._cache import atomic_write
 from cube._errors import BrowserFailedError, BrowserNotFoundError, CubeError
 from cube._version import __version__
+from cube.pipeline._documents import write_documents
 from cube.pipeline._output import _atomic_rename_into, claim
 from cube.pipeline._plan import JobSpec, Plan, classes_for_figures, prepare
 
@@ -299,22 +300,20 @@ def _work(
             table.to_csv(staging / "topics.csv", index=False)
             quality.to_csv(staging / "quality.csv", index_label="topic")
             names = dict(zip(table["id"], table["name"], strict=True))
-            documents = pd.DataFrame(
-                {
-                    "row": rows + 1,  # the input's row, counted from 1
-                    "topic": topics,
-                    "topic_name": [names[t] for t in topics],
-                    # HDBSCAN's cluster, an outlier moved to its most similar topic, or (with
-                    # a fit sample) a document outside the sample given its most similar topic.
-                    "assigned_by": assigned_by,
-                    "probability": probability,
-                }
-            )
+            documents = {
+                "row": rows + 1,  # the input's row, counted from 1
+                "topic": np.asarray(topics, np.int64),
+                "topic_name": [names[t] for t in topics],
+                # HDBSCAN's cluster, an outlier moved to its most similar topic, or (with a
+                # fit sample) a document outside the sample given its most similar topic.
+                "assigned_by": assigned_by,
+                "probability": probability,
+            }
             for column in (plan.columns.time, plan.columns.classes):
                 if column:
-                    documents[column] = frame[column].iloc[rows].tolist()
+                    documents[column] = frame[column].to_numpy()[rows]
             documents["text"] = modeled_docs
-            documents.to_csv(staging / "documents.csv", index=False)
+            write_documents(staging, documents)
             formats, figures_skipped = _export_figures(plan, figures, staging / "figures")
             save_model(topic_model, staging / "model")
         except OSError as exc:
