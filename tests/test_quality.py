@@ -306,3 +306,14 @@ def test_stability_of_well_separated_clusters(no_embedding_model):
     assert result.n_topics == {0: 3, 1: 3}
     with pytest.raises(cube.InputError, match="two different seeds"):
         stability(texts, vectors, seeds=(0, 0))
+
+
+def test_passage_npmi_counts_do_not_overflow_past_46341_documents():
+    """Document counts are int32: their product overflowed at 100,000 passages (found by
+    bench/scale.py), and NPMI must be computed in floats."""
+    from cube.topics._quality import _npmi
+
+    doc_freq = np.array([60_000, 60_000], np.int32)
+    co_freq = np.array([[60_000, 40_000], [40_000, 60_000]], np.int32)
+    expected = math.log(40_000 * 100_000 / 60_000**2) / -math.log(0.4)
+    assert _npmi(doc_freq, co_freq, 100_000, [(0, 1)]) == pytest.approx(expected)

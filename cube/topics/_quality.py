@@ -203,7 +203,8 @@ def _npmi(doc_freq: np.ndarray, co_freq: np.ndarray, n_documents: int, pairs) ->
             scores.append(1.0)
         else:
             p_joint = joint / n_documents
-            pmi = math.log(joint * n_documents / (doc_freq[a] * doc_freq[b]))
+            # In floats: counts are int32, and their products pass 2**31 past 46,341 documents.
+            pmi = math.log(float(joint) * n_documents / (float(doc_freq[a]) * float(doc_freq[b])))
             scores.append(pmi / -math.log(p_joint))
     return float(np.mean(scores)) if scores else math.nan
 
