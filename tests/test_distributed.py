@@ -46,7 +46,7 @@ def test_a_local_cluster_fills_the_same_cache_as_one_process(
     (on_cluster / "onnx").symlink_to((cube_cache / "onnx").readlink(), target_is_directory=True)
     monkeypatch.setenv("CUBE_CACHE_DIR", str(on_cluster))
     monkeypatch.setattr(_dask, "MIN_PARTITION", 1)
-    monkeypatch.setattr(_dask, "PARTITION_TEXTS", 40)  # 8 tasks for 2 workers
+    monkeypatch.setattr(_dask, "PARTITION_TEXTS", 10)  # 30 tasks, 8 in flight at a time
     said: list[str] = []
     with cube.distributed.cluster(workers=2, say=said.append) as client:
         assert len(client.scheduler_info()["workers"]) == 2
@@ -57,7 +57,7 @@ def test_a_local_cluster_fills_the_same_cache_as_one_process(
     assert stats.encoded == 300 and stats.backend == "onnx"
     np.testing.assert_array_equal(vectors, alone)  # bit for bit
     assert _store_rows(on_cluster) == here  # identical caches
-    assert list((on_cluster / "embeddings").glob("*/*.vec"))  # written by the workers
+    assert list((on_cluster / "embeddings").rglob("*.vec"))  # written by the workers
     first = cube.topics.fit(texts[:300], alone, seed=0)
     second = cube.topics.fit(texts[:300], vectors, seed=0)
     assert first.topics_ == second.topics_
@@ -160,3 +160,24 @@ def test_ctrl_c_on_a_local_cluster_leaves_nothing_behind(texts, tmp_path):
     assert not survivors(marker), "Dask's scheduler and workers were stopped"
     kept = _store_rows(cache)
     assert 0 < len(kept) < len(set(texts + more))  # the finished partitions were kept
+
+
+@CLUSTER[0]
+@CLUSTER[1]
+def test_topic_words_counted_on_the_workers_are_the_ones_counted_here(sotu_600):
+    """c-TF-IDF's map on the workers (a few partitions in flight), its reduce here."""
+    docs, vectors = sotu_600["docs"], sotu_600["vectors"]
+    made = cube.topics.fit_on_sample(docs, vectors, sample_size=300, seed=0)
+    parts = [(docs[i : i + 50], made.topics[i : i + 50]) for i in range(0, len(docs), 50)]
+    here = cube.topics.count_terms_by_topic(made.topic_model, parts)
+    from distributed import get_task_stream
+
+    with (
+        cube.distributed.cluster(workers=2, say=lambda _: None) as client,
+        get_task_stream(client) as stream,
+    ):
+        there = cube.topics.count_terms_by_topic(made.topic_model, parts, client=client)
+    keys = [str(task["key"]) for task in stream.data]
+    counted = [k for k in keys if "_count_partition" in k]
+    assert len(counted) == len(parts), keys  # each partition counted as a Dask task
+    assert here.shape == there.shape and (here != there).nnz == 0 and here.sum() > 0

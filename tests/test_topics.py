@@ -450,7 +450,9 @@ def test_cube_topics_fits_on_a_sample_as_the_library_does(tmp_path):
 
     from cube.pipeline import JobSpec, run
 
-    spec = JobSpec(out=tmp_path / "out", sample=600, seed=0, fit_sample=300, formats=("html",))
+    spec = JobSpec(  # the cluster embeds and counts the words: the same as the library here
+        out=tmp_path / "out", sample=600, seed=0, fit_sample=300, formats=("html",), workers=2
+    )
     said: list[str] = []
     summary = run(spec, say=said.append)
     assert any("topics fitted on 300 of 600 documents" in line for line in said)
@@ -465,6 +467,14 @@ def test_cube_topics_fits_on_a_sample_as_the_library_does(tmp_path):
     assert documents["text"].tolist() == docs
     made = cube.topics.fit_on_sample(docs, cube.embed(docs), sample_size=300, seed=0)
     assert documents["topic"].tolist() == made.topics  # the command and the library agree
+    words = pd.read_csv(tmp_path / "out" / "topics.csv").set_index("id")["top_words"]
+    for topic in made.topic_model.topic_sizes_:
+        expected = [w for w, _ in made.topic_model.get_topic(topic) if str(w).strip()]
+        assert words[topic] == ", ".join(expected)
+    assert summary["embedded_on"] == {"dask_workers": 2}
     assert summary["fit_sample"]["threshold"] == round(made.threshold, 4)
     report = (tmp_path / "out" / "report.html").read_text()
     assert "a seeded sample of 300 documents" in report and "the other 300 joined" in report
+    assert "words and sizes are counted over every document" in report
+    topics = pd.read_csv(tmp_path / "out" / "topics.csv")  # sizes: every document's
+    assert topics["size"].sum() == documents["topic"].isin(topics["id"]).sum() > 300

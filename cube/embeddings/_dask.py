@@ -16,6 +16,7 @@ already whole in the store.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -101,8 +102,9 @@ def encode_on_cluster(
     plan.space.write_meta()  # fails early on an unwritable cache, before any work is sent
     run = uuid.uuid4().hex[:8]
     settings = dataclasses.asdict(_config.get_config())  # the workers use the client's
-    futures = [
-        client.submit(
+
+    def submit(start: int):
+        return client.submit(
             _embed_partition,
             texts[start : start + partition],
             keys[start : start + partition],
@@ -113,13 +115,23 @@ def encode_on_cluster(
             pure=False,
             key=f"cube-embed-{run}-{start}",
         )
-        for start in range(0, len(texts), partition)
-    ]
+
+    # A bounded number of partitions in flight, the next sent as one finishes: the scheduler
+    # never holds a million texts at once.
+    starts = iter(range(0, len(texts), partition))
+    in_flight = max(8, 2 * sum(client.nthreads().values()))
+    futures = [submit(start) for start in itertools.islice(starts, in_flight)]
     show = len(texts) >= 256 if show_progress is None else show_progress
     bar = progress(total=len(texts), desc="Embedding on the cluster", unit="text", disable=not show)
+    pending = as_completed(futures)
     try:
-        for future in as_completed(futures):
+        for future in pending:
             bar.update(future.result())
+            futures.remove(future)
+            start = next(starts, None)
+            if start is not None:
+                futures.append(submit(start))
+                pending.add(futures[-1])
     except BaseException:
         client.cancel(futures)
         raise

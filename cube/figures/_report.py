@@ -117,15 +117,16 @@ def _facts(summary: Mapping[str, Any]) -> str:
         )
         rows.append(("not in any topic", _e(f"{outliers}{share}")))
     fitted = summary.get("fit_sample")
-    if isinstance(fitted, Mapping):  # topics, words, quality and figures from a sample
+    if isinstance(fitted, Mapping):  # topics, quality and figures from a sample
         rows.append(
             (
                 "fitted on",
                 _e(
-                    f"a seeded sample of {fitted['fitted_on']:,} documents: the topics, their "
-                    "words, the quality and the figures come from it; the other "
+                    f"a seeded sample of {fitted['fitted_on']:,} documents: the topics, the "
+                    "quality and the figures come from it; the other "
                     f"{fitted['assigned_by_similarity']:,} joined the most similar topic "
-                    f"(cosine >= {fitted['threshold']:.2f})"
+                    f"(cosine >= {fitted['threshold']:.2f}); the topics' words and sizes "
+                    "are counted over every document"
                 ),
             )
         )

@@ -108,7 +108,7 @@ def run(
             staging = stack.enter_context(claim(plan.target, say))
             if before_work is not None:
                 before_work(plan)
-        summary, table, figures = _work(plan, staging, timings, say)
+        summary, table, figures = _work(plan, staging, timings, say, stack)
         summary["seconds"]["total"] = round(time.perf_counter() - started, 2)
         atomic_write(staging / "summary.json", json.dumps(summary, indent=2))
         _write_report(staging / "report.html", summary, table, figures)
@@ -181,13 +181,18 @@ def _export_figures(
 
 
 def _work(
-    plan: Plan, staging: Path, timings: Timings, say: Callable[[str], None]
+    plan: Plan,
+    staging: Path,
+    timings: Timings,
+    say: Callable[[str], None],
+    stack: contextlib.ExitStack,
 ) -> tuple[dict, pd.DataFrame, dict]:
     """The long work: embed, reduce, fit, draw, write into ``staging``.
 
     Data flows one way: the vectors and both reductions are computed once and handed along
-    in memory to the topic fit and the figures. Returns the summary, the topic table and the
-    figures (for the report).
+    in memory to the topic fit and the figures. With ``--workers``/``--scheduler`` the cluster
+    (closed by ``stack``) embeds and, above the fit sample, counts the topics' words. Returns
+    the summary, the topic table and the figures (for the report).
     """
     from cube.embeddings import embed_with_stats
     from cube.figures import STATIC_FORMATS, standard_figures
@@ -204,15 +209,14 @@ def _work(
 
     spec, docs, frame, settings = plan.spec, plan.docs, plan.frame, plan.settings
     with timings.stage("embed", say):
+        client = None
         if spec.workers is not None or spec.scheduler is not None:
             from cube.distributed import cluster
 
-            with cluster(spec.workers, spec.scheduler, say=say) as client:
-                embeddings, embed_stats = embed_with_stats(
-                    docs, plan.model, backend=plan.backend, client=client
-                )
-        else:
-            embeddings, embed_stats = embed_with_stats(docs, plan.model, backend=plan.backend)
+            client = stack.enter_context(cluster(spec.workers, spec.scheduler, say=say))
+        embeddings, embed_stats = embed_with_stats(
+            docs, plan.model, backend=plan.backend, client=client
+        )
         rows = np.arange(len(docs))  # which of the plan's documents are fitted
         every = None  # with a fit sample: (rows, docs, embeddings) of all the documents
         if plan.fit_sample is not None and plan.fit_sample < len(docs):
@@ -277,7 +281,7 @@ def _work(
         probability[picked] = fitted_probability
         topics, assigned_by = [int(t) for t in all_topics], by
         with timings.stage("represent", say):  # the words from every document's counts
-            words_from_every_document(topic_model, modeled_docs, all_topics, picked)
+            words_from_every_document(topic_model, modeled_docs, all_topics, picked, client=client)
     n_topics = len(set(topics) - {-1})
     say(f"      {n_topics} topics; {sum(t == -1 for t in topics)} documents in no topic (-1)")
     with timings.stage("evaluate", say):
@@ -355,7 +359,8 @@ def _work(
             "embeddings_from_cache": embed_stats.cached,
             "reductions_computed": reductions_computed,
         },
-        # Where the embedding ran: this process, or a Dask cluster (the other stages run here).
+        # Where the embedding ran: this process, or a Dask cluster (which also counts the words
+        # above the fit sample; the other stages run here).
         "embedded_on": (
             {"dask_workers": spec.workers}
             if spec.workers is not None

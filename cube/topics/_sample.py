@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -93,7 +94,10 @@ def assign_rest(
 
 
 def count_terms_by_topic(
-    topic_model: BERTopic, partitions: Iterable[tuple[Sequence[str], Sequence[int]]]
+    topic_model: BERTopic,
+    partitions: Iterable[tuple[Sequence[str], Sequence[int]]],
+    *,
+    client: Any = None,
 ):
     """How often each term of the model's vocabulary occurs in each topic's documents, counted
     a partition at a time and summed (the map and the reduce of c-TF-IDF): a sparse matrix,
@@ -101,7 +105,8 @@ def count_terms_by_topic(
 
     Each document is counted on its own, with the fitted vectorizer (a phrase never joins the
     end of one document to the start of the next), and no topic's documents are ever joined
-    into one string. Documents of a topic the fit does not have are not counted.
+    into one string. Documents of a topic the fit does not have are not counted. With a Dask
+    ``client``, the partitions are counted on its workers and summed here.
 
     Example:
         >>> counts = count_terms_by_topic(topic_model, [(docs[:5000], topics[:5000])])
@@ -112,21 +117,58 @@ def count_terms_by_topic(
     row_of = np.full(max(labels) + 2, -1, np.int64)  # topic t at row_of[t + 1]
     row_of[np.asarray(labels) + 1] = np.arange(len(labels))
     vectorizer = topic_model.vectorizer_model
+    if client is None:
+        counted = (_count_partition(vectorizer, row_of, texts, t) for texts, t in partitions)
+    else:
+        counted = _count_on_cluster(client, vectorizer, row_of, partitions)
     total = None
-    for texts, topics in partitions:
-        topics = np.asarray(topics, np.int64)
-        known = (topics + 1 < len(row_of)) & (row_of[np.minimum(topics + 1, len(row_of) - 1)] >= 0)
-        counted = vectorizer.transform([t for t, k in zip(texts, known, strict=True) if k])
-        rows = row_of[topics[known] + 1]
-        by_topic = csr_matrix(
-            (np.ones(len(rows), np.int64), (rows, np.arange(len(rows)))),
-            shape=(len(labels), len(rows)),
-        )
-        part = (by_topic @ counted).tocsr()
+    for part in counted:
         total = part if total is None else total + part
     if total is None:
         return csr_matrix((len(labels), len(vectorizer.vocabulary_)), dtype=np.int64)
     return total
+
+
+def _count_partition(vectorizer, row_of: np.ndarray, texts: Sequence[str], topics):
+    """The map: one partition's term counts, summed per topic (rows as ``row_of`` says)."""
+    from scipy.sparse import csr_matrix
+
+    topics = np.asarray(topics, np.int64)
+    known = (topics + 1 < len(row_of)) & (row_of[np.minimum(topics + 1, len(row_of) - 1)] >= 0)
+    counted = vectorizer.transform([t for t, k in zip(texts, known, strict=True) if k])
+    rows = row_of[topics[known] + 1]
+    n_rows = int((row_of >= 0).sum())
+    by_topic = csr_matrix(
+        (np.ones(len(rows), np.int64), (rows, np.arange(len(rows)))), shape=(n_rows, len(rows))
+    )
+    return (by_topic @ counted).tocsr()
+
+
+def _count_on_cluster(client, vectorizer, row_of: np.ndarray, partitions):
+    """The map on a Dask cluster's workers, a few partitions in flight at a time (the texts go
+    to the workers, the small count matrices come back), yielded as they finish."""
+    from distributed import as_completed
+
+    shared = client.scatter(vectorizer, broadcast=True)  # once per worker, not per partition
+    partitions = iter(partitions)
+    in_flight = max(4, 2 * len(client.nthreads()))
+
+    def submit(part):
+        return client.submit(_count_partition, shared, row_of, list(part[0]), part[1], pure=False)
+
+    futures = [submit(part) for part in itertools.islice(partitions, in_flight)]
+    pending = as_completed(futures)
+    try:
+        for future in pending:
+            yield future.result()
+            futures.remove(future)
+            part = next(partitions, None)
+            if part is not None:
+                futures.append(submit(part))
+                pending.add(futures[-1])
+    except BaseException:
+        client.cancel(futures)
+        raise
 
 
 def words_from_counts(
@@ -157,11 +199,12 @@ def words_from_every_document(
     fitted: np.ndarray,
     *,
     partition: int = _BLOCK,
+    client: Any = None,
 ) -> None:
     """The topics' words from every document (not only the fit sample's): terms counted a
     ``partition`` of documents at a time (:func:`count_terms_by_topic`), then c-TF-IDF and the
     representation (on the documents at positions ``fitted``). The topic sizes become every
-    document's too."""
+    document's too. With a Dask ``client``, the counting runs on its workers."""
     from collections import Counter
 
     topics = np.asarray(topics, np.int64)
@@ -169,7 +212,7 @@ def words_from_every_document(
         (docs[start : start + partition], topics[start : start + partition])
         for start in range(0, len(docs), partition)
     )
-    counts = count_terms_by_topic(topic_model, parts)
+    counts = count_terms_by_topic(topic_model, parts, client=client)
     words_from_counts(topic_model, counts, [docs[i] for i in fitted], topics[fitted])
     known = set(topic_model.topic_sizes_)  # a fit without outliers has no -1 to count
     sizes = Counter(int(t) for t in topics)
