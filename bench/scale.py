@@ -14,14 +14,16 @@ LocalCluster against one process at each size (goal: overhead <= 10 %).
 A million passages take some 2.6 hours to embed on 2 cores. With ``--embed-at-most N``, a
 larger size is measured in two parts. The embedding: `cube embed` on a seeded N of its
 passages, in a fresh process on an empty cache, timed whole (model loading included). The
-rest: `cube topics` on all of them, with every vector found in its cache as a *stand-in*: the
-true vector of one of those N passages, drawn from the same decade, plus seeded noise (cosine
-about 0.85 with it), normalized; made beforehand in this process, and not timed. So every
-stage after the embedding runs on the whole corpus, on vectors whose neighbourhoods are those
-of real passages of its decade, and the line says "projected": the topics run plus the
-embedding at the measured seconds per passage for all of them. (Two stand-ins tried first:
-the mean of the true vectors of a passage's sentences is too smooth, and synthetic passages
-then form 2 topics; and stand-ins mixed with true vectors split into two clusters of their own.)
+rest: `cube topics` on all of them, with every vector found in its cache as a *stand-in*: a
+point between the true vector of one of those N passages, drawn from the same decade, and the
+true vector of one of its 5 nearest neighbours among them (seeded weights, normalized); made
+beforehand in this process, and not timed. So every stage after the embedding runs on the
+whole corpus, on vectors that lie where real passages of its decade lie, and the line says
+"projected": the topics run plus the embedding at the measured seconds per passage for all of
+them. (Tried first, and dropped: the mean of the true vectors of a passage's sentences, too
+smooth, so synthetic passages formed 2 topics; stand-ins mixed with true vectors, which split
+into two clusters of their own; a true vector plus noise, whose copies of one passage cluster
+together and break UMAP's graph into many pieces.)
 """
 
 from __future__ import annotations
@@ -74,12 +76,13 @@ def embed_seconds(file: Path, n: int, onnx: Path, work: Path) -> tuple[float, Pa
     return time.perf_counter() - started, part, cache
 
 
-STAND_IN_NOISE = 0.032  # per dimension: cosine about 1 / sqrt(1 + 384 * 0.032**2) = 0.85
+STAND_IN_NEIGHBOURS = 5
 
 
 def fill_stand_ins(file: Path, cache: Path, embedded: Path, embedded_cache: Path) -> None:
-    """Put a stand-in vector in ``cache`` for every one of ``file``'s passages: the true vector
-    of an ``embedded`` passage of the same decade (from ``embedded_cache``), plus noise."""
+    """Put a stand-in vector in ``cache`` for every one of ``file``'s passages: a point between
+    the true vector of an ``embedded`` passage of the same decade (from ``embedded_cache``) and
+    one of its nearest neighbours among them."""
     import pandas as pd
 
     import cube
@@ -91,6 +94,12 @@ def fill_stand_ins(file: Path, cache: Path, embedded: Path, embedded_cache: Path
     bases = pd.read_parquet(embedded, columns=["year", "text"])
     with cube.config_context(cache_dir=embedded_cache):
         base_vectors = cube.embed(bases["text"].tolist())  # all found in that cache
+    unit = base_vectors / np.linalg.norm(base_vectors, axis=1, keepdims=True)
+    neighbours = np.empty((len(unit), STAND_IN_NEIGHBOURS), np.int64)
+    for start in range(0, len(unit), 2_000):
+        similar = unit[start : start + 2_000] @ unit.T
+        similar[np.arange(len(similar)), np.arange(start, start + len(similar))] = -2
+        neighbours[start : start + 2_000] = np.argsort(-similar, axis=1)[:, :STAND_IN_NEIGHBOURS]
     rng = np.random.default_rng(0)
     by_decade = {d: np.flatnonzero(bases["year"] // 10 == d) for d in set(bases["year"] // 10)}
     decades = (table["year"] // 10).to_numpy()
@@ -99,6 +108,8 @@ def fill_stand_ins(file: Path, cache: Path, embedded: Path, embedded_cache: Path
         rows = np.flatnonzero(decades == decade)
         pool = by_decade.get(decade, np.arange(len(bases)))
         chosen[rows] = pool[rng.integers(0, len(pool), size=len(rows))]
+    partner = neighbours[chosen, rng.integers(0, STAND_IN_NEIGHBOURS, size=len(table))]
+    weight = rng.uniform(0.0, 1.0, size=(len(table), 1)).astype(np.float32)
     texts = table["text"].tolist()
     with cube.config_context(cache_dir=cache):
         space = plan_space(
@@ -116,11 +127,10 @@ def fill_stand_ins(file: Path, cache: Path, embedded: Path, embedded_cache: Path
         space.write_meta()
         for start in range(0, len(texts), 100_000):
             rows = np.arange(start, min(start + 100_000, len(texts)))
-            base = base_vectors[chosen[rows]]
-            noisy = base / np.linalg.norm(base, axis=1, keepdims=True)
-            noisy = noisy + rng.normal(0, STAND_IN_NOISE, size=noisy.shape).astype(np.float32)
-            noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-            store.add(text_keys([texts[i] for i in rows]), noisy.astype(np.float32))
+            w = weight[rows]
+            mixed = w * unit[chosen[rows]] + (1 - w) * unit[partner[rows]]
+            mixed /= np.linalg.norm(mixed, axis=1, keepdims=True)
+            store.add(text_keys([texts[i] for i in rows]), mixed.astype(np.float32))
         store.compact(force=True)
 
 
@@ -132,7 +142,7 @@ def tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def run(file: Path, mode: str, onnx: Path, work: Path, fill=None) -> dict:
+def run(file: Path, mode: str, onnx: Path, work: Path, fill=None, extra=()) -> dict:
     cache = Path(tempfile.mkdtemp(prefix="cache-", dir=work))
     (cache / "onnx").symlink_to(onnx, target_is_directory=True)
     if fill is not None:
@@ -143,7 +153,7 @@ def run(file: Path, mode: str, onnx: Path, work: Path, fill=None) -> dict:
     command += ["--formats", "html", "--time-column", "year", "--class-column", "party"]
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [*command, *MODES[mode]], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [*command, *MODES[mode], *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     watched, peak = psutil.Process(proc.pid), [0]
 
@@ -173,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="above this many passages, time cube embed on this many, run the rest on stand-ins",
     )
+    parser.add_argument("--fit-sample", type=int, default=None, help="cube topics --fit-sample")
+    parser.add_argument("--min-topic-size", type=int, default=None, help="... --min-topic-size")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     modes = args.modes.split(",")
@@ -202,7 +214,10 @@ def main(argv: list[str] | None = None) -> int:
                 fill = functools.partial(
                     fill_stand_ins, file, embedded=part, embedded_cache=part_cache
                 )
-            r = run(file, mode, onnx_cache / "onnx", work, fill)
+            extra = ("--fit-sample", str(args.fit_sample)) if args.fit_sample else ()
+            if args.min_topic_size:
+                extra += ("--min-topic-size", str(args.min_topic_size))
+            r = run(file, mode, onnx_cache / "onnx", work, fill, extra)
             s = r["summary"]["seconds"]
             r["projected"] = r["wall"]
             if embedded is not None:  # the embedding at its measured cost per passage, for all
@@ -214,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
             results[(n, mode)] = r
             stages = ", ".join(f"{k} {v:.1f}s" for k, v in s.items() if k != "total")
+            peaks = r["summary"].get("peak_memory_mb_after") or {}
+            if peaks:  # where cube's own process reached its peak
+                stages += "; peak MB after " + ", ".join(f"{k} {v}" for k, v in peaks.items())
             print(
                 f"{n:>9,} passages  {mode:<8} {r['wall']:7.1f} s  {r['wall'] / n * 1000:6.2f} ms/passage  "
                 f"peak {r['peak'] / 2**30:.2f} GB  ({stages}); {how}{r['summary']['topics']} topics",

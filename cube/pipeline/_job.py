@@ -39,6 +39,8 @@ _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EP
 @dataclass
 class Timings:
     seconds: dict[str, float] = field(default_factory=dict)
+    # This process's peak memory (RSS, MB) when each stage ended: where the peak was reached.
+    peak_mb: dict[str, int] = field(default_factory=dict)
 
     @contextlib.contextmanager
     def stage(self, name: str, say: Callable[[str], None]) -> Iterator[None]:
@@ -46,6 +48,25 @@ class Timings:
         started = time.perf_counter()
         yield
         self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+        self.peak_mb[name] = _peak_mb()
+
+
+def _peak_mb() -> int:
+    """This process's peak resident memory so far, in MB (0 where the OS does not say).
+
+    On Linux, the memory map's own high-water mark (``VmHWM``): ``ru_maxrss`` would start at
+    the size of the process that forked this one.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak / 1024 if platform.system() != "Darwin" else peak / 2**20)
 
 
 def _topic_table(topic_model) -> pd.DataFrame:
@@ -261,6 +282,7 @@ def _work(
     cluster_seconds = getattr(topic_model.hdbscan_model, "fit_seconds_", 0.0)
     timings.seconds["cluster"] = cluster_seconds
     timings.seconds["represent"] = max(0.0, fit_seconds - cluster_seconds)
+    timings.peak_mb["cluster"] = _peak_mb()  # after the fit: HDBSCAN and BERTopic's words
     assigned_by = np.where(
         clustered, "cluster", np.where(np.asarray(topics) == -1, "none", "similarity")
     )
@@ -369,6 +391,7 @@ def _work(
             else "this process"
         ),
         "seconds": {name: round(timings.seconds.get(name, 0.0), 2) for name in STAGES},
+        "peak_memory_mb_after": dict(timings.peak_mb),  # this process's, stage by stage
         "figures": sorted(figures),
         "figure_descriptions": describe(topic_model, figures),  # alt text, from their data
         "formats_written": list(formats),
