@@ -644,7 +644,7 @@ def test_case(name, texts, scratch, monkeypatch, capsys):
 
     reached: list[_job.Plan] = []
 
-    def stop(plan, staging, timings, say):
+    def stop(plan, staging, timings, say, stack):
         reached.append(plan)
         assert staging.is_dir()
         raise Reached
@@ -768,7 +768,7 @@ def test_stale_staging_folders_are_swept_unless_locked(texts, tmp_path, monkeypa
     try:
         assert holder.stdout.readline().strip() == "held"
 
-        def stop(plan, staging, timings, say):
+        def stop(plan, staging, timings, say, stack):
             raise Reached
 
         monkeypatch.setattr(_job, "_work", stop)

@@ -370,19 +370,36 @@ def read_partitions(
             yield frame
             first_row += len(frame)
     except UnicodeDecodeError as exc:
+        _name_the_line(path, encoding, exc)
         raise InputError(
             f"{path}: a line among rows {first_row} to {first_row + rows - 1} cannot be read "
             f"as {encoding or 'UTF-8'}; pass another encoding="
         ) from exc
     except pd.errors.ParserError as exc:
+        _name_the_line(path, encoding, exc)
         detail = str(exc).strip().splitlines()[-1]
         raise InputError(f"{path} is not well-formed CSV: {detail}") from exc
     except ValueError as exc:
         if kind != "jsonl":
             raise
+        _name_the_line(path, encoding, exc)
         raise InputError(
             f"{path}: a line among rows {first_row} to {first_row + rows - 1} is not valid "
             f"JSON ({exc}); each line must be one JSON object"
         ) from exc
+
     if not seen:
         raise InputError(f"{path} has a header but no rows; add one row per text")
+
+
+_WHOLE_FILE_FOR_ERRORS = 256 * 2**20  # bytes: a file this small is read again to name the line
+
+
+def _name_the_line(path: Path, encoding: str | None, exc: Exception) -> None:
+    """For a file small enough, read it whole as :func:`read_table` does, whose error names the
+    exact line; a larger file keeps the partition's coarser message."""
+    if path.stat().st_size <= _WHOLE_FILE_FOR_ERRORS:
+        try:
+            read_table(path, encoding=encoding)
+        except InputError as precise:
+            raise precise from exc
