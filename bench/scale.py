@@ -86,9 +86,8 @@ def fill_stand_ins(file: Path, cache: Path, embedded: Path, embedded_cache: Path
     import pandas as pd
 
     import cube
-    from cube._config import DEFAULT_MODEL
     from cube._store import text_keys
-    from cube.embeddings._backend import plan_space
+    from cube.embeddings import embedding_space
 
     table = pd.read_parquet(file, columns=["year", "text"])
     bases = pd.read_parquet(embedded, columns=["year", "text"])
@@ -112,17 +111,7 @@ def fill_stand_ins(file: Path, cache: Path, embedded: Path, embedded_cache: Path
     weight = rng.uniform(0.0, 1.0, size=(len(table), 1)).astype(np.float32)
     texts = table["text"].tolist()
     with cube.config_context(cache_dir=cache):
-        space = plan_space(
-            DEFAULT_MODEL,
-            normalize=False,
-            max_seq_length=None,
-            prompt=None,
-            precision="float32",
-            truncate_dim=None,
-            backend=None,
-            device=None,
-            encoder=None,
-        ).space
+        space = embedding_space()
         store = space.store()
         space.write_meta()
         for start in range(0, len(texts), 100_000):

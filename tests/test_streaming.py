@@ -59,21 +59,10 @@ def test_a_bad_row_in_a_later_partition_is_named_by_its_row_in_the_file(tmp_path
 def _fill_cache_for(texts: list[str], seed: int) -> None:
     """Vectors for these texts in the cache's default space (random ones: what is measured is
     the reading and looking up, not the encoding)."""
-    from cube._config import DEFAULT_MODEL
     from cube._store import text_keys
-    from cube.embeddings._backend import plan_space
+    from cube.embeddings import embedding_space
 
-    space = plan_space(
-        DEFAULT_MODEL,
-        normalize=False,
-        max_seq_length=None,
-        prompt=None,
-        precision="float32",
-        truncate_dim=None,
-        backend=None,
-        device=None,
-        encoder=None,
-    ).space
+    space = embedding_space()
     space.write_meta()
     rng = np.random.default_rng(seed)
     for start in range(0, len(texts), 50_000):

@@ -121,7 +121,7 @@ def course_cache_share() -> tuple[int, int]:
 
     from cube._store import text_keys
     from cube.datasets import load
-    from cube.embeddings._backend import plan_space
+    from cube.embeddings import embedding_space
     from cube.embeddings._space import imported_twin
     from cube.notebook import course_samples
 
@@ -129,17 +129,7 @@ def course_cache_share() -> tuple[int, int]:
     for _, size, seed in course_samples():
         texts.update(dict.fromkeys(load("sotu", sample=size, seed=seed)["text"]))
     keys = text_keys(list(texts))
-    space = plan_space(
-        _config.DEFAULT_MODEL,
-        normalize=False,
-        max_seq_length=None,
-        prompt=None,
-        precision="float32",
-        truncate_dim=None,
-        backend=None,
-        device=None,
-        encoder=None,
-    ).space
+    space = embedding_space()
     found = np.zeros(len(keys), bool)
     for source in (imported_twin(space), space):
         if source is not None:
