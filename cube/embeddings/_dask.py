@@ -16,7 +16,6 @@ already whole in the store.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -97,7 +96,7 @@ def encode_on_cluster(
             "embedding on a Dask cluster needs the cache (the workers write the vectors to it); "
             "turn the cache on (cache=True, CUBE_CACHE unset)"
         )
-    from distributed import as_completed
+    from cube.distributed._bounded import results_as_finished
 
     plan.space.write_meta()  # fails early on an unwritable cache, before any work is sent
     run = uuid.uuid4().hex[:8]
@@ -118,23 +117,13 @@ def encode_on_cluster(
 
     # A bounded number of partitions in flight, the next sent as one finishes: the scheduler
     # never holds a million texts at once.
-    starts = iter(range(0, len(texts), partition))
     in_flight = max(8, 2 * sum(client.nthreads().values()))
-    futures = [submit(start) for start in itertools.islice(starts, in_flight)]
     show = len(texts) >= 256 if show_progress is None else show_progress
     bar = progress(total=len(texts), desc="Embedding on the cluster", unit="text", disable=not show)
-    pending = as_completed(futures)
     try:
-        for future in pending:
-            bar.update(future.result())
-            futures.remove(future)
-            start = next(starts, None)
-            if start is not None:
-                futures.append(submit(start))
-                pending.add(futures[-1])
-    except BaseException:
-        client.cancel(futures)
-        raise
+        starts = range(0, len(texts), partition)
+        for done in results_as_finished(client, submit, starts, in_flight):
+            bar.update(done)
     finally:
         bar.close()
     store.compact()

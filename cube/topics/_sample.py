@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -147,28 +146,15 @@ def _count_partition(vectorizer, row_of: np.ndarray, texts: Sequence[str], topic
 def _count_on_cluster(client, vectorizer, row_of: np.ndarray, partitions):
     """The map on a Dask cluster's workers, a few partitions in flight at a time (the texts go
     to the workers, the small count matrices come back), yielded as they finish."""
-    from distributed import as_completed
+    from cube.distributed._bounded import results_as_finished
 
     shared = client.scatter(vectorizer, broadcast=True)  # once per worker, not per partition
-    partitions = iter(partitions)
-    in_flight = max(4, 2 * len(client.nthreads()))
 
     def submit(part):
         return client.submit(_count_partition, shared, row_of, list(part[0]), part[1], pure=False)
 
-    futures = [submit(part) for part in itertools.islice(partitions, in_flight)]
-    pending = as_completed(futures)
-    try:
-        for future in pending:
-            yield future.result()
-            futures.remove(future)
-            part = next(partitions, None)
-            if part is not None:
-                futures.append(submit(part))
-                pending.add(futures[-1])
-    except BaseException:
-        client.cancel(futures)
-        raise
+    in_flight = max(4, 2 * len(client.nthreads()))
+    yield from results_as_finished(client, submit, partitions, in_flight)
 
 
 def words_from_counts(
