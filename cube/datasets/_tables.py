@@ -153,11 +153,15 @@ def _read_delimited(path: Path, text: str, sep: str) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         detail = str(exc).strip().splitlines()[-1]
         raise InputError(f"{path} is not well-formed CSV: {detail}") from exc
-    # pandas renames a repeated header name to NAME.1, NAME.2: remember them, so that choosing
-    # one of them as a column is an error instead of a silent pick of the first.
-    names = [name.strip() for name in _header(text, sep)]
-    frame.attrs[DUPLICATES_ATTR] = sorted({n for n in names if n and names.count(n) > 1})
+    frame.attrs[DUPLICATES_ATTR] = _repeated_names(text, sep)
     return frame
+
+
+def _repeated_names(text: str, sep: str) -> list[str]:
+    """Header names given twice. pandas renames a repeat to NAME.1, NAME.2: remembered, so that
+    choosing one of them as a column is an error instead of a silent pick of the first."""
+    names = [name.strip() for name in _header(text, sep)]
+    return sorted({n for n in names if n and names.count(n) > 1})
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -166,7 +170,11 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     except ImportError as exc:
         raise InputError("reading Parquet needs pyarrow: pip install pyarrow") from exc
     except Exception as exc:
-        raise InputError(f"{path} is not a readable Parquet file ({type(exc).__name__})") from exc
+        raise _unreadable_parquet(path, exc) from exc
+
+
+def _unreadable_parquet(path: object, exc: Exception) -> InputError:
+    return InputError(f"{path} is not a readable Parquet file ({type(exc).__name__})")
 
 
 def read_table(path: str | os.PathLike, *, encoding: str | None = None) -> pd.DataFrame:
@@ -178,14 +186,8 @@ def read_table(path: str | os.PathLike, *, encoding: str | None = None) -> pd.Da
     without ``encoding``.
     """
     path = Path(path).expanduser()
-    if not path.exists():
-        raise InputError(f"{path} does not exist; check the path")
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; pass a file")
-    kind, compressed = _format_of(path)
+    kind, compressed = _check_file(path)
     if kind == "parquet" and not compressed:
-        if path.stat().st_size == 0:
-            raise InputError(f"{path} is empty")
         return _read_parquet(path)
     raw = _read_bytes(path, compressed)
     if not raw.strip():
@@ -288,9 +290,10 @@ def _check_file(path: Path) -> tuple[str, bool]:
         raise InputError(f"{path} does not exist; check the path")
     if path.is_dir():
         raise InputError(f"{path} is a folder; pass a file")
+    kind, compressed = _format_of(path)
     if path.stat().st_size == 0:
         raise InputError(f"{path} is empty")
-    return _format_of(path)
+    return kind, compressed
 
 
 def _streamed_batches(path: Path, kind: str, rows: int, encoding: str | None):
@@ -302,9 +305,7 @@ def _streamed_batches(path: Path, kind: str, rows: int, encoding: str | None):
         try:
             parquet = pq.ParquetFile(path)
         except Exception as exc:
-            raise InputError(
-                f"{path} is not a readable Parquet file ({type(exc).__name__})"
-            ) from exc
+            raise _unreadable_parquet(path, exc) from exc
         return (batch.to_pandas() for batch in parquet.iter_batches(batch_size=rows))
     if kind not in ("csv", "tsv", "jsonl"):
         return None
@@ -317,8 +318,7 @@ def _streamed_batches(path: Path, kind: str, rows: int, encoding: str | None):
     if kind == "jsonl":
         return pd.read_json(path, lines=True, dtype=False, **options)
     sep = sniff_delimiter(text) if kind == "csv" else "\t"
-    names = [name.strip() for name in _header(text, sep)]
-    repeated = sorted({n for n in names if n and names.count(n) > 1})
+    repeated = _repeated_names(text, sep)
 
     def batches():
         reader = pd.read_csv(

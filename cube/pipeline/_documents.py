@@ -40,7 +40,7 @@ def write_documents(
         try:
             for start in range(0, max(total, 1), rows):
                 part = pd.DataFrame(
-                    {name: _slice(values, start, rows) for name, values in columns.items()}
+                    {name: values[start : start + rows] for name, values in columns.items()}
                 )
                 part.to_csv(csv, index=False, header=start == 0)
                 for name in part.columns:
@@ -55,8 +55,3 @@ def write_documents(
             if writer is not None:
                 writer.close()
     return total
-
-
-def _slice(values: Sequence | np.ndarray, start: int, rows: int):
-    part = values[start : start + rows]
-    return list(part) if not isinstance(part, (list, np.ndarray)) else part
