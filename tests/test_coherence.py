@@ -13,6 +13,7 @@ from cube.topics._coherence import (
     npmi_of_pairs,
     reference_tokens,
     window_counts,
+    window_pair_counts,
     windowed_npmi,
 )
 
@@ -41,6 +42,26 @@ def test_window_counts_match_counting_window_by_window():
         assert got[0] == expected[0]
         np.testing.assert_array_equal(got[1], expected[1])
         np.testing.assert_array_equal(got[2], expected[2])
+
+
+def test_counting_in_blocks_keeps_only_the_pairs_asked_for(monkeypatch):
+    """Blocks of documents add up to one count; ``wanted`` keeps each group's own pairs."""
+    import cube.topics._coherence as coherence
+
+    rng = np.random.default_rng(1)
+    vocabulary = [f"w{i}" for i in range(12)]
+    documents = [list(rng.choice(vocabulary, size=rng.integers(0, 30))) for _ in range(60)]
+    terms = vocabulary[:8]
+    whole = window_counts(documents, terms)
+    monkeypatch.setattr(coherence, "BLOCK", 7)  # 60 documents in 9 blocks
+    groups = [["w0", "w1", "w2"], ["w2", "w5"], ["w7"]]
+    total, counts, pairs = window_pair_counts(iter(documents), terms, wanted=groups)
+    assert total == whole[0]
+    np.testing.assert_array_equal(counts, whole[1])
+    kept = {(a, b) for g in groups for a in g for b in g}
+    for i, a in enumerate(terms):
+        for j, b in enumerate(terms):
+            assert pairs[i, j] == (whole[2][i, j] if (a, b) in kept else 0), (a, b)
 
 
 def gensim_style_counts(documents, terms, window):

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cube._errors import InputError
 from cube.topics._terms import contains, is_stop_word, words_and_gaps
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 WINDOW = 10  # gensim's default for c_npmi, and OCTIS's
 EPSILON = 1e-12  # gensim's: a pair never seen together scores log(eps / P(a)P(b)) / -log(eps)
@@ -96,10 +100,11 @@ def _phrases_by_length(phrases: Iterable[str]) -> list[tuple[int, set[tuple[str,
 
 
 COUNTINGS = ("gensim", "exact")
+BLOCK = 5_000  # documents counted at a time: memory follows the block, not the corpus
 
 
 def window_counts(
-    documents: Sequence[Sequence[str]],
+    documents: Iterable[Sequence[str]],
     terms: Sequence[str],
     *,
     window: int = WINDOW,
@@ -110,7 +115,8 @@ def window_counts(
     Every document of ``n`` tokens gives ``max(1, n - window + 1)`` windows (a shorter one is
     one window, an empty one too: gensim counts it). Returns ``(windows, counts, pair_counts)``,
     ``counts[i]`` for ``terms[i]`` and ``pair_counts[i, j]`` for the pair (its diagonal is
-    ``counts``).
+    ``counts``): a dense terms × terms table, so for a few thousand terms at most; for more,
+    :func:`window_pair_counts` counts only the pairs asked for.
 
     ``counting="exact"`` counts a term in every window that holds it. ``"gensim"`` (the
     default) counts as gensim 4.4's ``WordOccurrenceAccumulator`` does, which is what published
@@ -123,11 +129,82 @@ def window_counts(
         >>> window_counts([["a", "b", "c"]], ["a", "c"], window=2)[0]
         2
     """
+    total, counts, pairs = window_pair_counts(documents, terms, window=window, counting=counting)
+    return total, counts, pairs.toarray()
+
+
+def window_pair_counts(
+    documents: Iterable[Sequence[str]],
+    terms: Sequence[str],
+    *,
+    window: int = WINDOW,
+    counting: str = "gensim",
+    wanted: Iterable[Sequence[str]] | None = None,
+) -> tuple[int, np.ndarray, sparse.csr_matrix]:
+    """:func:`window_counts` a block of documents at a time, the pairs as a sparse matrix.
+
+    ``documents`` may be a generator (tokens made as they are counted). ``wanted``: groups of
+    terms (each topic's words) whose pairs within a group are the only ones kept, so memory
+    follows the topics' own pairs and one block of documents, not terms × terms or the corpus
+    (200,000 passages and 12,000 candidate words otherwise took 22 GB). Without it every pair
+    that meets is kept.
+
+    Example:
+        >>> total, counts, pairs = window_pair_counts(tokens, terms, wanted=[["war", "army"]])
+        >>> pairs[0, 1]
+    """
     from scipy import sparse
 
     if counting not in COUNTINGS:
         raise InputError(f"counting= must be one of {', '.join(COUNTINGS)}, not {counting!r}")
     index = {term: i for i, term in enumerate(terms)}
+    mask = None if wanted is None else _pair_mask(wanted, index)
+    total, counts = 0, np.zeros(len(terms), np.int64)
+    pairs = sparse.csr_matrix((len(terms), len(terms)), dtype=np.int64)
+    for block in _blocks(documents, BLOCK):
+        n, present = _presence_in_windows(block, index, window, counting)
+        total += n
+        if present.nnz:
+            counts += np.asarray(present.sum(axis=0)).ravel()
+            met = (present.T @ present).tocsr()
+            pairs = pairs + (met if mask is None else met.multiply(mask).tocsr())
+    return total, counts, pairs
+
+
+def _blocks(items: Iterable, size: int) -> Iterable[list]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    block: list = []
+    for item in items:
+        block.append(item)
+        if len(block) == size:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+def _pair_mask(groups: Iterable[Sequence[str]], index: Mapping[str, int]) -> sparse.csr_matrix:
+    """A terms × terms matrix of ones where two terms share a group (and on the diagonal)."""
+    from scipy import sparse
+
+    rows, cols = [], []
+    for group in groups:
+        ids = np.asarray(sorted({index[w] for w in group if w in index}), np.int64)
+        rows.append(np.repeat(ids, len(ids)))
+        cols.append(np.tile(ids, len(ids)))
+    r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+    mask = sparse.csr_matrix((np.ones(len(r), np.int64), (r, c)), shape=(len(index),) * 2)
+    mask.data[:] = 1  # a pair in two groups is still one pair
+    return mask
+
+
+def _presence_in_windows(
+    documents: Sequence[Sequence[str]], index: Mapping[str, int], window: int, counting: str
+) -> tuple[int, sparse.csr_matrix]:
+    """The windows of ``documents`` × terms, 1 where the term counts in the window."""
+    from scipy import sparse
+
     lengths = np.fromiter((len(d) for d in documents), dtype=np.int64, count=len(documents))
     n_windows = np.maximum(1, lengths - window + 1)
     offsets = np.concatenate([[0], np.cumsum(n_windows)[:-1]])
@@ -147,18 +224,18 @@ def window_counts(
                 first.append(base + start)
                 last.append(base + end)
                 term_of.append(t)
+    n_terms = len(index)
     if not term_of:
-        return total, np.zeros(len(terms), np.int64), np.zeros((len(terms),) * 2, np.int64)
+        return total, sparse.csr_matrix((total, n_terms), dtype=np.int64)
     first_a = np.asarray(first, np.int64)
     spans = np.asarray(last, np.int64) - first_a + 1
     windows = np.repeat(first_a - np.cumsum(spans) + spans, spans) + np.arange(int(spans.sum()))
-    keys = np.unique(windows * len(terms) + np.repeat(np.asarray(term_of, np.int64), spans))
+    keys = np.unique(windows * n_terms + np.repeat(np.asarray(term_of, np.int64), spans))
     present = sparse.csr_matrix(
-        (np.ones(len(keys), np.int64), (keys // len(terms), keys % len(terms))),
-        shape=(total, len(terms)),
+        (np.ones(len(keys), np.int64), (keys // n_terms, keys % n_terms)),
+        shape=(total, n_terms),
     )
-    pairs = (present.T @ present).toarray()
-    return total, np.diagonal(pairs).copy(), pairs
+    return total, present
 
 
 def _exact_spans(positions: list[int], window: int, n_windows: int) -> list[tuple[int, int]]:
@@ -229,17 +306,27 @@ def windowed_npmi(
     terms = sorted({w for ws in topics.values() for w in ws})
     if tokens is None:
         tokenize = reference_tokenizer([t for t in terms if " " in t], stop_words=stop_words)
-        tokens = [tokenize(text) for text in texts]
-    n_windows, counts, pairs = window_counts(tokens, terms, window=window, counting=counting)
-    scores = npmi_of_pairs(n_windows, counts, pairs)
+        tokens = (tokenize(text) for text in texts)  # made as they are counted
+    counted = window_pair_counts(
+        tokens, terms, window=window, counting=counting, wanted=topics.values()
+    )
     column = {term: i for i, term in enumerate(terms)}
     out = {}
     for topic, words in topics.items():
+        scores = npmi_among(counted, [column[w] for w in words])
         upper = [
-            scores[column[a], column[b]]
+            scores[i, j]
             for i, a in enumerate(words)
-            for b in words[i + 1 :]
-            if not contains(a, b)  # a phrase and its own word meet by construction
+            for j in range(i + 1, len(words))
+            if not contains(a, words[j])  # a phrase and its own word meet by construction
         ]
         out[topic] = float(np.mean(upper)) if upper else math.nan
     return out
+
+
+def npmi_among(
+    counted: tuple[int, np.ndarray, sparse.csr_matrix], ids: Sequence[int]
+) -> np.ndarray:
+    """:func:`npmi_of_pairs` for the terms ``ids`` alone, from :func:`window_pair_counts`."""
+    n_windows, counts, pairs = counted
+    return npmi_of_pairs(n_windows, counts[ids], pairs[ids][:, ids].toarray())

@@ -199,15 +199,16 @@ class CoherentTerms(BaseRepresentation):
         self.weight = weight
 
     def extract_topics(self, topic_model, documents, c_tf_idf, topics: Mapping) -> dict:
-        from cube.topics._coherence import npmi_of_pairs, reference_tokenizer, window_counts
+        from cube.topics._coherence import npmi_among, reference_tokenizer, window_pair_counts
 
         pools = {t: [(w, s) for w, s in ws[: self.candidates] if w] for t, ws in topics.items()}
         terms = sorted({w for ws in pools.values() for w, _ in ws})
-        phrases = [w for w in terms if " " in w]
-        tokenize = reference_tokenizer(phrases)
-        tokens = [tokenize(text) for text in documents["Document"]]
-        n_windows, counts, pairs = window_counts(tokens, terms)
-        npmi = npmi_of_pairs(n_windows, counts, pairs)
+        tokenize = reference_tokenizer([w for w in terms if " " in w])
+        counted = window_pair_counts(  # each topic's own candidates, a block of texts at a time
+            (tokenize(text) for text in documents["Document"]),
+            terms,
+            wanted=[[w for w, _ in pool] for pool in pools.values()],
+        )
         column = {w: i for i, w in enumerate(terms)}
         out = {}
         for topic, pool in pools.items():
@@ -217,7 +218,7 @@ class CoherentTerms(BaseRepresentation):
             ids = [column[w] for w, _ in pool]
             scores = np.asarray([s for _, s in pool], dtype=float)
             order = _coherent_order(
-                npmi[np.ix_(ids, ids)],
+                npmi_among(counted, ids),
                 scores / (scores.max() or 1.0),
                 self.weight,
                 self.top_n_words,
