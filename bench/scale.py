@@ -54,7 +54,9 @@ def corpus_file(n: int, folder: Path) -> Path:
     if not path.exists():
         bundled = cube.datasets.load("sotu")
         table = bundled if n == len(bundled) else cube.datasets.load("sotu-synthetic", sample=n)
-        table[["year", "party", "text"]].to_parquet(path, index=False)
+        # In row groups of 50,000, as archives written in parts are: pyarrow reads a row group
+        # whole, so one group of a million rows would be read at once however it is asked.
+        table[["year", "party", "text"]].to_parquet(path, index=False, row_group_size=50_000)
     return path
 
 

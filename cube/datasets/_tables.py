@@ -360,7 +360,8 @@ def read_partitions(
     :func:`load_table` checks them (errors name the row in the whole file).
 
     CSV, TSV and JSONL (also gzipped) and Parquet are read a partition at a time, so memory
-    stays flat however long the file is; TXT, gzipped Parquet and UTF-16 files are read whole,
+    stays flat however long the file is (Parquet: as long as its row groups are small, since
+    pyarrow decodes a row group whole); TXT, gzipped Parquet and UTF-16 files are read whole,
     then handed out in partitions.
 
     Example:
