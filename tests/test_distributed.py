@@ -172,12 +172,14 @@ def test_topic_words_counted_on_the_workers_are_the_ones_counted_here(sotu_600):
     here = cube.topics.count_terms_by_topic(made.topic_model, parts)
     from distributed import get_task_stream
 
-    with (
-        cube.distributed.cluster(workers=2, say=lambda _: None) as client,
-        get_task_stream(client) as stream,
-    ):
-        there = cube.topics.count_terms_by_topic(made.topic_model, parts, client=client)
+    with cube.distributed.cluster(workers=2, say=lambda _: None) as client:
+        with get_task_stream(client) as stream:
+            there = cube.topics.count_terms_by_topic(made.topic_model, parts, client=client)
+        again = cube.topics.fit_on_sample(docs, vectors, sample_size=300, seed=0, client=client)
     keys = [str(task["key"]) for task in stream.data]
     counted = [k for k in keys if "_count_partition" in k]
     assert len(counted) == len(parts), keys  # each partition counted as a Dask task
     assert here.shape == there.shape and (here != there).nnz == 0 and here.sum() > 0
+    assert again.topics == made.topics  # fit_on_sample(client=) counts there, the same words
+    assert again.topic_model.get_topics() == made.topic_model.get_topics()
+    assert again.topic_model.topic_sizes_ == made.topic_model.topic_sizes_

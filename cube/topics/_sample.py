@@ -211,6 +211,7 @@ def fit_on_sample(
     settings: TopicSettings | None = None,
     *,
     sample_size: int = DEFAULT_FIT_SAMPLE,
+    client: Any = None,
     **changes: Any,
 ) -> SampleFit:
     """Fit topics on a seeded sample of ``sample_size`` documents (the smallest topic scaled
@@ -220,6 +221,8 @@ def fit_on_sample(
     of them would stay in no topic (never below 0.2).
 
     With ``sample_size`` at least the number of documents, this is :func:`fit` on all of them.
+    The topics' words and sizes are then counted over every document, a partition at a time
+    (:func:`words_from_every_document`): on the workers of a Dask ``client`` if given.
 
     Example:
         >>> made = cube.topics.fit_on_sample(docs, vectors, sample_size=4000, seed=0)
@@ -245,5 +248,5 @@ def fit_on_sample(
     topics = np.empty(len(docs), np.int64)
     topics[sample] = topic_model.topics_
     topics[rest] = assigned
-    words_from_every_document(topic_model, docs, topics, sample)
+    words_from_every_document(topic_model, docs, topics, sample, client=client)
     return SampleFit(topic_model, [int(t) for t in topics], sample, threshold)
