@@ -1,6 +1,6 @@
 """Times every course notebook as a learner runs it, and writes docs/timings.md.
 
-Run: uv run python bench/timings.py [--out docs/timings.md] [--skip-full]
+Run: uv run python bench/timings.py [--out docs/timings.md] [--skip-full] [--only 07]
 
 Each notebook runs top to bottom in a fresh, quiet kernel (as `cube render` runs it), in course
 order, in one new cache (as on a laptop that follows the course: notebook 2 finds the vectors
@@ -9,6 +9,8 @@ mode (`CUBE_QUICK=1`, in a second new cache). Every cell runs, the exercises' so
 `check` cells too: a statement in the prose that no longer holds at full size stops the script.
 Each cell's seconds come from the kernel's own timestamps (nbclient's execution metadata).
 The table it writes is what the notebooks' time budgets and the instructor guide quote.
+``--only 07`` times the notebooks whose names start so (each alone, in a new cache) and
+replaces their rows in the page, keeping the others and saying which rows were measured when.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def first_line(cell) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def run_course(quick: bool) -> list[dict]:
+def run_course(quick: bool, only: tuple[str, ...] = ()) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="cube-timings-") as cache:
         os.environ["CUBE_CACHE_DIR"] = cache
@@ -54,6 +56,8 @@ def run_course(quick: bool) -> list[dict]:
         else:
             os.environ.pop("CUBE_QUICK", None)
         for path in kit_notebooks():
+            if only and not path.stem.startswith(only):
+                continue
             started = time.perf_counter()
             nb, failure = execute(path, timeout=3600)
             seconds = time.perf_counter() - started
@@ -80,8 +84,6 @@ def minutes(seconds: float) -> str:
 
 
 def table(full: list[dict] | None, quick: list[dict]) -> str:
-    samples = {name: size for name, size, _ in cube.notebook.course_samples(quick=False)}
-    quick_samples = {name: size for name, size, _ in cube.notebook.course_samples(quick=True)}
     cores = os.cpu_count()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
@@ -101,12 +103,24 @@ def table(full: list[dict] | None, quick: list[dict]) -> str:
         " slowest cells at full size |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
+    lines += rows(full, quick)
+    if full:
+        total = sum(r["seconds"] for r in full)
+        lines += ["", f"Whole course at full size: {minutes(total)}."]
+    return "\n".join(lines) + "\n"
+
+
+def rows(full: list[dict] | None, quick: list[dict]) -> list[str]:
+    """One table row per notebook timed."""
+    samples = {name: size for name, size, _ in cube.notebook.course_samples(quick=False)}
+    quick_samples = {name: size for name, size, _ in cube.notebook.course_samples(quick=True)}
     by_name = {r["notebook"]: r for r in full or []}
+    lines = []
     for q in quick:
         name = q["notebook"]
         f = by_name.get(name)
         size, small = samples.get(name), quick_samples.get(name)
-        passages = f"{size:,} / {small:,}" if size else "2,000 / 300 of the example"
+        passages = f"{size:,} / {small:,}" if size else PASSAGES.get(name, "")
         if f is None:
             lines.append(f"| {name} | {passages} | not measured | {minutes(q['seconds'])} | | |")
             continue
@@ -115,9 +129,37 @@ def table(full: list[dict] | None, quick: list[dict]) -> str:
             f"| {name} | {passages} | {minutes(f['seconds'])} | {minutes(q['seconds'])} | "
             f"{f['solutions']:.0f} s | {slowest} |"
         )
-    if full:
-        total = sum(r["seconds"] for r in full)
-        lines += ["", f"Whole course at full size: {minutes(total)}."]
+    return lines
+
+
+# Notebooks that do not draw `n_passages` of the bundled corpus: what they run on.
+PASSAGES = {
+    "06-your-own-data": "2,000 / 300 of the example",
+    "07-when-the-corpus-outgrows-the-laptop": ("200,000 synthetic and 15,825 / 2,000 and 2,000"),
+}
+
+
+def merged(page: str, full: list[dict] | None, quick: list[dict]) -> str:
+    """``page`` with the rows of the notebooks just timed replaced (or added after the last
+    row), and a line saying when they were measured."""
+    lines = page.rstrip("\n").split("\n")
+    for row in rows(full, quick):
+        name = row.split(" | ")[0]
+        at = [i for i, line in enumerate(lines) if line.startswith(name + " |")]
+        if at:
+            lines[at[0]] = row
+        else:
+            last = max(i for i, line in enumerate(lines) if line.startswith("| "))
+            lines.insert(last + 1, row)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    names = ", ".join(q["notebook"] for q in quick)
+    lines = [line for line in lines if not line.startswith(f"{names}: timed alone")]
+    lines += [
+        "",
+        f"{names}: timed alone (`bench/timings.py --only`), in a new cache, on "
+        f"{dt.date.today().isoformat()}, load average {load:.1f} at the start; not in the "
+        "whole course's total above.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -125,10 +167,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "timings.md")
     parser.add_argument("--skip-full", action="store_true", help="quick mode only")
+    parser.add_argument(
+        "--only", default="", help="notebooks whose names start so, comma-separated (07)"
+    )
     args = parser.parse_args()
-    full = None if args.skip_full else run_course(quick=False)
-    quick = run_course(quick=True)
-    page = table(full, quick)
+    only = tuple(p for p in args.only.split(",") if p)
+    full = None if args.skip_full else run_course(quick=False, only=only)
+    quick = run_course(quick=True, only=only)
+    if only and args.out.exists():
+        page = merged(args.out.read_text(encoding="utf-8"), full, quick)
+    else:
+        page = table(full, quick)
     args.out.write_text(page, encoding="utf-8")
     print(page)
 
