@@ -20,10 +20,11 @@ MIN_FIGURES = {  # plotly figures each notebook must show in its rendered HTML
     "04-is-this-a-good-model": 2,
     "05-topics-through-time-and-groups": 3,
     "06-your-own-data": 1,
+    "07-when-the-corpus-outgrows-the-laptop": 2,
 }
 
 
-def test_the_six_notebooks_are_there_in_course_order():
+def test_the_seven_notebooks_are_there_in_course_order():
     assert [p.stem for p in NOTEBOOKS] == list(MIN_FIGURES)
 
 
@@ -164,7 +165,7 @@ def names_in(source: str) -> set[str]:
 
 
 # Notebooks whose prose states numbers about the corpus: each has `check` cells, run with it.
-PROSE_WITH_NUMBERS = ("01", "03", "05")
+PROSE_WITH_NUMBERS = ("01", "03", "05", "07")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -224,3 +225,12 @@ def test_a_quiz_whose_every_answer_is_explained(path: Path):
         right = re.search(r"\*\*([a-d])\)\*\*", answer)[1]
         for wrong in set(choices) - {right}:
             assert re.search(rf"\b{wrong}\)", answer), f"{path.name}: choice {wrong}) unexplained"
+
+
+def test_a_workshop_pack_runs_the_six_workshop_notebooks():
+    """Notebook 7 embeds 200,000 passages on a cluster at full size: a pack leaves it out of its
+    runs and its cache (learners still get the notebook, to run with a smaller SAMPLE)."""
+    from cube.notebook import workshop_notebooks
+
+    assert [p.stem for p in workshop_notebooks()] == list(MIN_FIGURES)[:6]
+    assert NOTEBOOKS[-1].stem.startswith("07") and NOTEBOOKS[-1] not in workshop_notebooks()

@@ -14,6 +14,7 @@ from cube.notebook._render import (
     kit_notebooks,
     kit_notebooks_dir,
     render,
+    workshop_notebooks,
 )
 from cube.notebook._setup import Environment, environment, sample_size, setup
 
@@ -31,4 +32,5 @@ __all__ = [
     "reset_notebook",
     "sample_size",
     "setup",
+    "workshop_notebooks",
 ]

@@ -46,6 +46,24 @@ def kit_notebooks() -> list[Path]:
     return sorted(kit_notebooks_dir().glob("[0-9]*.ipynb"))
 
 
+def workshop_notebooks() -> list[Path]:
+    """The course notebooks a workshop pack runs and warms its cache for: all but those whose
+    metadata says ``{"cube": {"workshop": false}}`` (notebook 7 embeds 200,000 passages on a
+    cluster at full size; learners still get it, to run with a smaller ``SAMPLE``).
+
+    Example:
+        >>> [p.stem for p in workshop_notebooks()][-1]
+        '06-your-own-data'
+    """
+    import json
+
+    def in_workshop(path: Path) -> bool:
+        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+        return meta.get("cube", {}).get("workshop", True) is not False
+
+    return [p for p in kit_notebooks() if in_workshop(p)]
+
+
 _SAMPLE = re.compile(r"^SAMPLE = (\d+)", re.M)
 _QUICK_SAMPLE = re.compile(r"^QUICK_SAMPLE = (\d+)", re.M)
 _SEED = re.compile(r"^SEED = (\d+)", re.M)

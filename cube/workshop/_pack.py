@@ -151,7 +151,7 @@ def _render_course(course: Path, cache_dir: Path, quick: bool) -> None:
     """Learners' notebooks, full-size handouts, the instructor's solutions, all run into the
     course cache (each notebook in a fresh kernel, as ``cube render`` runs it)."""
     from cube._config import config_context
-    from cube.notebook import prepare_workdir, render
+    from cube.notebook import prepare_workdir, render, workshop_notebooks
 
     prepare_workdir(course / "notebooks")
     previous = os.environ.get("CUBE_CACHE_DIR")
@@ -166,7 +166,7 @@ def _render_course(course: Path, cache_dir: Path, quick: bool) -> None:
                 (False, "handouts", ("html", "ipynb")),
             ):
                 _, failures = render(
-                    None,
+                    workshop_notebooks(),
                     course / folder,
                     formats=formats,
                     quick=quick or None,
