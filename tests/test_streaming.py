@@ -26,11 +26,12 @@ sys.exit(code)
 """
 
 
-@pytest.mark.parametrize("name", ["t.csv", "t.tsv", "t.parquet", "t.jsonl", "t.csv.gz", "t.txt"])
-def test_partitions_are_the_file_read_whole_in_order(tmp_path: Path, name: str):
-    table = pd.DataFrame({"text": [f"Text number {i}, with a comma." for i in range(23)]})
-    table["n"] = [str(i) for i in range(23)]
-    path = tmp_path / name
+FORMATS = ["t.csv", "t.tsv", "t.parquet", "t.jsonl", "t.csv.gz", "t.txt"]
+
+
+def _write(table: pd.DataFrame, path: Path) -> Path:
+    """``table`` as the file its name says (TXT: its text column, one line each)."""
+    name = path.name
     if name.endswith(".parquet"):
         table.to_parquet(path)
     elif ".jsonl" in name:
@@ -39,27 +40,27 @@ def test_partitions_are_the_file_read_whole_in_order(tmp_path: Path, name: str):
         path.write_text("\n".join(table["text"]) + "\n")
     else:
         table.to_csv(path, index=False, sep="\t" if ".tsv" in name else ",")
+    return path
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_partitions_are_the_file_read_whole_in_order(tmp_path: Path, name: str):
+    table = pd.DataFrame({"text": [f"Text number {i}, with a comma." for i in range(23)]})
+    table["n"] = [str(i) for i in range(23)]
+    path = _write(table, tmp_path / name)
     parts = list(read_partitions(path, rows=10))
     assert [len(p) for p in parts] == [10, 10, 3]
     assert pd.concat(parts)["text"].tolist() == table["text"].tolist()
 
 
-@pytest.mark.parametrize("name", ["t.csv", "t.tsv", "t.parquet", "t.jsonl", "t.csv.gz", "t.txt"])
+@pytest.mark.parametrize("name", FORMATS)
 def test_a_large_file_loads_by_partitions_as_it_loads_whole(tmp_path: Path, name: str, monkeypatch):
     """Above READ_WHOLE_BELOW, load_table joins partitions: the same table, the same checks."""
     from cube.datasets import _tables
 
     table = pd.DataFrame({"text": [f"Text number {i}, with a comma." for i in range(23)]})
     table["n"] = list(range(23))
-    path = tmp_path / name
-    if name.endswith(".parquet"):
-        table.to_parquet(path)
-    elif ".jsonl" in name:
-        table.to_json(path, orient="records", lines=True)
-    elif name.endswith(".txt"):
-        path.write_text("\n".join(table["text"]) + "\n")
-    else:
-        table.to_csv(path, index=False, sep="\t" if ".tsv" in name else ",")
+    path = _write(table, tmp_path / name)
     whole = cube.datasets.load_table(path)
     monkeypatch.setattr(_tables, "READ_WHOLE_BELOW", 0)
     monkeypatch.setattr(_tables, "PARTITION_ROWS", 10)
@@ -143,6 +144,7 @@ print("GREW", peak() - before, vectors.nbytes)
 """
 
 
+@pytest.mark.slow  # a fresh process and 300 MB of vectors written and read: 10 s
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux's VmHWM")
 def test_reading_vectors_back_costs_their_copy_not_also_the_mapped_files(tmp_path: Path):
     """200,000 vectors (293 MB) in 4 chunks, all read back: the process grows by the copy,
