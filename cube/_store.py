@@ -132,9 +132,8 @@ def _read_chunk(path: Path) -> _Chunk:
         f.seek(offset)
         while block := f.read(1 << 24):
             payload.update(block)
-    if payload.hexdigest() != checksum:
-        raise ChunkError("checksum mismatch")
-    with open(path, "rb") as f:
+        if payload.hexdigest() != checksum:
+            raise ChunkError("checksum mismatch")
         mapping = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     data = np.frombuffer(mapping, dtype=np.uint8, count=expected - offset, offset=offset)
     keys = data[: n * key_bytes].reshape(n, key_bytes)
