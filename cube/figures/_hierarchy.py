@@ -6,7 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from cube.figures._layout import SIZE, _human_words, _layout, _which, _words
 from cube.figures._names import hover, topic_name
-from cube.figures._palette import MAX_COLOURED, OTHER_COLOUR, topic_colors, topic_sizes
+from cube.figures._palette import (
+    MAX_COLOURED,
+    OTHER_COLOUR,
+    topic_colors,
+    topic_sizes,
+    topics_by_size,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -16,7 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
 def hierarchy(topic_model: BERTopic, tree: Any, *, size=SIZE) -> go.Figure:
     """How the topics merge, as a dendrogram with topic names at its leaves.
 
-    ``tree`` is BERTopic's ``hierarchical_topics`` frame.
+    ``tree`` is :func:`cube.topics.topic_tree`'s frame (or BERTopic's ``hierarchical_topics``):
+    with more topics than its leaves, the title says how many of how many.
     """
     import plotly.graph_objects as go
 
@@ -117,7 +124,7 @@ def hierarchy(topic_model: BERTopic, tree: Any, *, size=SIZE) -> go.Figure:
         size = (size[0], max(size[1], 18 * len(leaves) + 180))
     return _layout(
         fig,
-        f"How {_which(len(leaves), len(leaves))} group together",
+        f"How {_which(len(leaves), len(topics_by_size(topic_model)))} group together",
         "topics joined further left are closer in meaning (c-TF-IDF, Ward linkage); "
         f"the {MAX_COLOURED} largest topics have coloured dots",
         size,

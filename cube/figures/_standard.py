@@ -1,9 +1,9 @@
 """The standard figures of a fitted model, with no hidden UMAP and no figure twice.
 
 Each figure is cube's own plotly figure, drawn from the fitted model (BERTopic computes the
-data: ``hierarchical_topics``, ``topics_over_time``, ``topics_per_class``, c-TF-IDF, topic
-embeddings) so that, as a 1600×900 PNG, it answers its question without a mouse: every trace
-visible, at most :data:`~cube.figures._palette.MAX_COLOURED` topics in colour (the title says
+data: ``topics_over_time``, ``topics_per_class``, c-TF-IDF, topic embeddings; the tree is
+:func:`cube.topics.topic_tree`) so that, as a 1600×900 PNG, it answers its question without a
+mouse: every trace visible, at most :data:`~cube.figures._palette.MAX_COLOURED` topics in colour (the title says
 which), one colour per topic in every figure, topic names for people, labels that do not
 overlap, short wrapped hover text, shares where groups differ in size, no sliders.
 """
@@ -95,6 +95,8 @@ def standard_figures(
         >>> figs = cube.figures.standard_figures(topic_model, docs, vectors)
         >>> cube.figures.export(figs, "figures/", formats=("png", "html"))
     """
+    from cube.topics import topic_tree  # BERTopic is loaded: there is a fitted model
+
     docs = list(docs)
     if coordinates is not None:
         coordinates = _checked_coordinates(coordinates, len(docs))
@@ -110,8 +112,10 @@ def standard_figures(
     figures["documents_map"] = documents_map(topic_model, docs, coordinates, size=size)
     bins, period = time_periods(timestamps) if timestamps is not None else (None, None)
     labels = [str(c) for c in classes] if classes is not None else None
+    # The largest topics' tree from term counts (cube.topics.topic_tree): BERTopic's
+    # hierarchical_topics passes over every document once per merge.
+    tree = topic_tree(topic_model, docs) if n_topics >= 2 else None
     with words_from_ctfidf(topic_model):
-        tree = topic_model.hierarchical_topics(docs) if n_topics >= 2 else None
         # evolution_tuning=False: the same frame (BERTopic's tuning writes into a copy that
         # it drops; tested), without its cost (a few seconds on the whole corpus).
         over_time = (

@@ -50,6 +50,8 @@ _LAZY = {
     "assign_rest": "cube.topics._sample",
     "sample_rows": "cube.topics._sample",
     "scaled_min_topic_size": "cube.topics._sample",
+    "MAX_TREE_TOPICS": "cube.topics._tree",
+    "topic_tree": "cube.topics._tree",
     "QUALITY_HEADLINE": "cube.topics._quality",
     "Stability": "cube.topics._quality",
     "TopicWords": "cube.topics._quality",
@@ -117,6 +119,7 @@ if TYPE_CHECKING:  # pragma: no cover
         words_from_every_document,
     )
     from cube.topics._terms import TermAnalyzer, distinct_terms, literal_terms
+    from cube.topics._tree import MAX_TREE_TOPICS, topic_tree
 
 
 def __getattr__(name: str):
@@ -135,6 +138,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "DEFAULT_FIT_SAMPLE",
+    "MAX_TREE_TOPICS",
     "MIN_DOCUMENTS",
     "QUALITY_HEADLINE",
     "REPRESENTATIONS",
@@ -176,6 +180,7 @@ __all__ = [
     "scaled_min_topic_size",
     "stability",
     "texts_digest",
+    "topic_tree",
     "windowed_npmi",
     "words_from_counts",
     "words_from_every_document",
