@@ -124,7 +124,7 @@ def hierarchy(topic_model: BERTopic, tree: Any, *, size=SIZE) -> go.Figure:
         size = (size[0], max(size[1], 18 * len(leaves) + 180))
     return _layout(
         fig,
-        f"How {_which(len(leaves), len(topics_by_size(topic_model)))} group together",
+        f"How {_which(len(leaves), len(topics_by_size(topic_model)), article=True)} group together",
         "topics joined further left are closer in meaning (c-TF-IDF, Ward linkage); "
         f"the {MAX_COLOURED} largest topics have coloured dots",
         size,
