@@ -7,7 +7,8 @@ Each run is a fresh `cube topics FILE --out ... --formats html` process on an em
 is its 15,825 passages; a larger size is `sotu-synthetic` (unique passages recombined from the
 speeches' sentences, decade by decade; see cube/datasets/_synthetic.py). Printed per run: wall
 time, seconds per stage (from summary.json), cost per passage, and the peak memory of the whole
-process tree (cube and its Dask workers, sampled every 0.2 s). Then the ratios the scale issue
+process tree (cube and its Dask workers, sampled every 0.2 s) with each process's share at
+that peak (MB). Then the ratios the scale issue
 sets: cost per passage at the largest size against the smallest (goal <= 1.2), and the
 LocalCluster against one process at each size (goal: overhead <= 10 %).
 
@@ -125,12 +126,24 @@ def fill_stand_ins(file: Path, cache: Path, embedded: Path, embedded_cache: Path
         store.compact(force=True)
 
 
-def tree_rss(process: psutil.Process) -> int:
-    total = 0
+def tree_rss(process: psutil.Process) -> dict[str, int]:
+    """Resident bytes of ``process`` and of each of its descendants, named by what they run."""
+    sizes: dict[str, int] = {}
     for p in [process, *process.children(recursive=True)]:
         with contextlib.suppress(psutil.Error):
-            total += p.memory_info().rss
-    return total
+            name = "cube" if p.pid == process.pid else _what_runs(p)
+            sizes[name] = sizes.get(name, 0) + p.memory_info().rss
+    return sizes
+
+
+def _what_runs(p: psutil.Process) -> str:
+    """A short name for a child process: its Python module or script, else its program."""
+    line = p.cmdline()
+    if "-m" in line:
+        return line[line.index("-m") + 1]
+    if "-c" in line:
+        return "python -c " + line[line.index("-c") + 1][:40]
+    return Path(line[0]).name if line else p.name()
 
 
 def run(file: Path, mode: str, onnx: Path, work: Path, fill=None, extra=()) -> dict:
@@ -146,11 +159,13 @@ def run(file: Path, mode: str, onnx: Path, work: Path, fill=None, extra=()) -> d
     proc = subprocess.Popen(
         [*command, *MODES[mode], *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    watched, peak = psutil.Process(proc.pid), [0]
+    watched, peak, at_peak = psutil.Process(proc.pid), [0], [{}]
 
     def sample() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], tree_rss(watched))
+            sizes = tree_rss(watched)
+            if sum(sizes.values()) > peak[0]:
+                peak[0], at_peak[0] = sum(sizes.values()), sizes
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -161,7 +176,7 @@ def run(file: Path, mode: str, onnx: Path, work: Path, fill=None, extra=()) -> d
     if proc.returncode != 0:
         raise SystemExit(f"{mode} on {file.name} failed:\n{err.decode()[-2000:]}")
     summary = json.loads((out / "summary.json").read_text())
-    return {"wall": wall, "peak": peak[0], "summary": summary}
+    return {"wall": wall, "peak": peak[0], "at_peak": at_peak[0], "summary": summary}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,9 +238,11 @@ def main(argv: list[str] | None = None) -> int:
             peaks = r["summary"].get("peak_memory_mb_after") or {}
             if peaks:  # where cube's own process reached its peak
                 stages += "; peak MB after " + ", ".join(f"{k} {v}" for k, v in peaks.items())
+            whose = ", ".join(f"{k} {v / 2**20:,.0f}" for k, v in r["at_peak"].items())
             print(
                 f"{n:>9,} passages  {mode:<8} {r['wall']:7.1f} s  {r['wall'] / n * 1000:6.2f} ms/passage  "
-                f"peak {r['peak'] / 2**30:.2f} GB  ({stages}); {how}{r['summary']['topics']} topics",
+                f"peak {r['peak'] / 2**30:.2f} GB (MB: {whose})  ({stages}); {how}"
+                f"{r['summary']['topics']} topics",
                 flush=True,
             )
     for n in sizes:

@@ -270,18 +270,27 @@ class VectorStore:
         self._index = (sig, prefix[order], all_keys[order], where, chunks)
         return self._index
 
-    def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Look keys up: a boolean mask of those found and their vectors (rows of the mask)."""
+    def _locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+        """Which keys are stored, where (their positions in the index) and the chunks."""
         keys = np.ascontiguousarray(keys, dtype=np.uint8)
         _, sorted_prefix, sorted_keys, where, chunks = self._build_index()
-        found = np.zeros(len(keys), dtype=bool)
         if not chunks or not len(keys):
-            return found, None
+            return np.zeros(len(keys), dtype=bool), np.empty(0, np.int64), where, chunks
         query = keys[:, :8].copy().view("<u8").reshape(-1)
         pos = np.searchsorted(sorted_prefix, query)
         pos_clipped = np.minimum(pos, len(sorted_prefix) - 1)
         found = (pos < len(sorted_prefix)) & np.all(sorted_keys[pos_clipped] == keys, axis=1)
-        hits = pos_clipped[found]
+        return found, pos_clipped[found], where, chunks
+
+    def contains(self, keys: np.ndarray) -> np.ndarray:
+        """Which keys are stored (a boolean mask), reading no vector."""
+        return self._locate(keys)[0]
+
+    def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Look keys up: a boolean mask of those found and their vectors (rows of the mask)."""
+        found, hits, where, chunks = self._locate(keys)
+        if not chunks or not len(found):
+            return found, None
         owners, rows = where[0, hits], where[1, hits]
         dim = chunks[0].vectors.shape[1]
         vectors = np.empty((len(hits), dim), dtype=np.float32)

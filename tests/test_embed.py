@@ -12,7 +12,13 @@ import pytest
 
 import cube
 from cube._errors import CacheWarning, InputError, ModelNotFoundError
-from cube.embeddings import embed_with_stats, embedding_space, pick_device, resolve_model
+from cube.embeddings import (
+    CachedVectors,
+    embed_with_stats,
+    embedding_space,
+    pick_device,
+    resolve_model,
+)
 
 pytestmark = pytest.mark.model  # the real model, PyTorch path
 
@@ -315,3 +321,19 @@ def test_a_texts_vector_does_not_depend_on_its_batch(passages, reference_model, 
     assert mixed[len(others) :].tobytes() == alone.tobytes()
     assert one_by_one.tobytes() == alone.tobytes()
     np.testing.assert_allclose(alone, reference_model.encode(targets), atol=2e-5)
+
+
+def test_vectors_kept_in_the_cache_are_read_when_indexed(passages):
+    """in_memory=False: every vector put in the cache, rows read only when indexed."""
+    embed_with_stats(passages[:20])  # some are there already
+    texts = passages[:50] + passages[:3]  # and some repeat
+    kept, stats = embed_with_stats(texts, in_memory=False)
+    assert isinstance(kept, CachedVectors) and kept.shape == (53, 384) and len(kept) == 53
+    assert (stats.cached, stats.encoded, stats.duplicates) == (20, 30, 3)
+    expected, stats = embed_with_stats(texts)
+    assert stats.encoded == 0
+    np.testing.assert_array_equal(np.asarray(kept), expected)
+    for index in ([5, 52, 0], slice(10, 40, 3), 7, np.arange(53) % 2 == 0, (slice(2, 4), 0)):
+        np.testing.assert_array_equal(kept[index], expected[index])
+    with pytest.raises(InputError, match="in_memory=False keeps the vectors in the cache"):
+        embed_with_stats(texts, in_memory=False, cache=False)

@@ -8,6 +8,7 @@ Example:
 
 from cube._public import rehome
 from cube.embeddings._backend import BackendChoice, choose_backend, embedding_space
+from cube.embeddings._cached import CachedVectors
 from cube.embeddings._embed import EmbedStats, embed, embed_with_stats
 from cube.embeddings._encoder import TextEncoder
 from cube.embeddings._models import ResolvedModel, pick_device, resolve_model
@@ -16,6 +17,7 @@ from cube.embeddings._space import EmbeddingSpace, cache_spaces
 
 __all__ = [
     "BackendChoice",
+    "CachedVectors",
     "EmbedStats",
     "EmbeddingSpace",
     "ResolvedModel",

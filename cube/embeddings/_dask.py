@@ -65,7 +65,9 @@ def _embed_partition(
             texts, plan, batch_size=batch_size, device=device, encoder=None, threads=threads
         )
         try:
-            _run_steps(encoder, keys, plan.space, store, show_progress=False, compact=False)
+            _run_steps(
+                encoder, keys, plan.space, store, show_progress=False, compact=False, keep=False
+            )
         finally:
             encoder.close()
     return len(texts)
@@ -82,8 +84,10 @@ def encode_on_cluster(
     device: str | None,
     show_progress: bool | None,
     partition: int | None = None,
-) -> np.ndarray:
-    """Encode ``texts`` on ``client``'s workers into ``store``; their vectors, read back from it.
+    read_back: bool = True,
+) -> np.ndarray | None:
+    """Encode ``texts`` on ``client``'s workers into ``store``; their vectors, read back from it
+    (``read_back=False``: only checked to be there, None returned).
 
     ``partition``: texts per task (default: four tasks per worker, within
     :data:`MIN_PARTITION` … :data:`PARTITION_TEXTS`).
@@ -127,8 +131,11 @@ def encode_on_cluster(
     finally:
         bar.close()
     store.compact()
-    found, vectors = store.get(keys)
-    if vectors is None or not found.all():
+    if read_back:
+        found, vectors = store.get(keys)
+    else:
+        found, vectors = store.contains(keys), None
+    if not found.all():
         lost = int((~found).sum())
         raise RuntimeError(
             f"{lost} of {len(keys)} vectors the workers reported are not in the cache"

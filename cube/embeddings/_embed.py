@@ -22,6 +22,7 @@ from cube._progress import progress
 from cube._store import VectorStore, text_keys
 from cube.embeddings import _onnx
 from cube.embeddings._backend import BackendChoice, SpacePlan, plan_space
+from cube.embeddings._cached import CachedVectors
 from cube.embeddings._encoder import CustomEncoder, Encoder, TextEncoder, dimension
 from cube.embeddings._models import ResolvedModel
 from cube.embeddings._space import EmbeddingSpace, imported_twin
@@ -162,8 +163,14 @@ def embed_with_stats(
     show_progress: bool | None = None,
     encoder: TextEncoder | None = None,
     client: Any = None,
-) -> tuple[np.ndarray, EmbedStats]:
+    in_memory: bool = True,
+) -> tuple[np.ndarray | CachedVectors, EmbedStats]:
     """:func:`embed`, also returning what was encoded and what came from the cache.
+
+    ``in_memory=False`` (the cache must be on): every vector is put in the cache, and what is
+    returned is a :class:`CachedVectors`, which reads rows from the cache only when indexed:
+    for a corpus whose vectors should not all be in memory at once (``cube topics`` with a
+    fit sample reads the sample's, then the others a block at a time).
 
     Example:
         >>> vectors, stats = embed_with_stats(["A text.", "Another."])
@@ -174,6 +181,11 @@ def embed_with_stats(
     if client is not None and encoder is not None:
         raise InputError(
             "embed() takes a client or an encoder, not both: a custom encoder runs here"
+        )
+    if not in_memory and not (_cache.enabled() if cache is None else cache):
+        raise InputError(
+            "in_memory=False keeps the vectors in the cache, which is off; turn it on "
+            "(cache=True, CUBE_CACHE unset) or leave in_memory=True"
         )
     plan = plan_space(
         model,
@@ -203,13 +215,17 @@ def embed_with_stats(
     vectors: np.ndarray | None = None
     # An imported archive's vectors first (the room's), then this space's own.
     twin = imported_twin(space) if store is not None and encoder is None else None
-    for source in (twin.store() if twin else None, store):
-        if source is None or found.all():
-            continue
+    sources = [s for s in (twin.store() if twin else None, store) if s is not None]
+    for source in sources:
+        if found.all():
+            break
         # In blocks: the rows read back never take a second copy of the corpus's vectors.
         looking = np.flatnonzero(~found)
         for start in range(0, len(looking), _READ_BLOCK):
             looked = looking[start : start + _READ_BLOCK]
+            if not in_memory:  # only whether they are there
+                found[looked[source.contains(unique_keys[looked])]] = True
+                continue
             hit, hit_vectors = source.get(unique_keys[looked])
             if hit_vectors is not None and len(hit_vectors):
                 if vectors is None:
@@ -233,8 +249,11 @@ def embed_with_stats(
             batch_size=batch_size,
             device=device,
             show_progress=show_progress,
+            **({} if in_memory else {"read_back": False}),
         )
-        if vectors is None and len(missing) == len(items):  # all new, no repeats: as is
+        if not in_memory:
+            del encoded  # in the cache now
+        elif vectors is None and len(missing) == len(items):  # all new, no repeats: as is
             vectors = encoded
         else:
             if vectors is None:
@@ -247,6 +266,11 @@ def embed_with_stats(
         encoded=len(missing),
         backend=space.backend,
     )
+    if not in_memory:
+        dim = next((d for d in (s.dim() for s in sources) if d), None)
+        if len(items) and not dim:
+            raise RuntimeError("the vectors just cached are not in the cache")
+        return CachedVectors(sources, keys, dim or 0), stats
     if vectors is None:  # no texts at all
         dim = store.dim() if store else None
         if not dim:  # the model's (loading it), or what an encoder says (0 if it cannot)
@@ -298,17 +322,18 @@ def _encode_missing(
     device: str | None,
     show_progress: bool | None,
     encoder: TextEncoder | None = None,
-) -> np.ndarray:
+    read_back: bool = True,
+) -> np.ndarray | None:
     """Encode texts, writing finished steps to the cache as work proceeds.
 
     Each text's vector depends on that text alone, never on the texts that share its batch
     (see :class:`~cube.embeddings._torch._BatchIndependentEncoder`; ONNX runs one text per
     pass). Steps are flushed to the store every few seconds, so an interrupted run keeps
-    what it finished.
+    what it finished. ``read_back=False``: the vectors only go to the store (None returned).
     """
     opened = _open_encoder(texts, plan, batch_size=batch_size, device=device, encoder=encoder)
     try:
-        return _run_steps(opened, keys, plan.space, store, show_progress)
+        return _run_steps(opened, keys, plan.space, store, show_progress, keep=read_back)
     finally:
         opened.close()
 
@@ -321,24 +346,27 @@ def _run_steps(
     show_progress: bool | None,
     *,
     compact: bool = True,
-) -> np.ndarray:
+    keep: bool = True,
+) -> np.ndarray | None:
     """Encode each of the encoder's steps, with a progress bar, flushing to the store as it goes.
 
     ``compact=False`` leaves merging the store's chunks to the caller (a cluster's client
-    merges once, after every worker has written).
+    merges once, after every worker has written). ``keep=False`` (with a store): a step's
+    vectors are let go once stored, and None is returned.
     """
     total = len(keys)
+    keep = keep or store is None
     out: np.ndarray | None = None
-    pending: list[np.ndarray] = []  # positions (into texts) encoded but not yet stored
+    pending: list[tuple[np.ndarray, np.ndarray]] = []  # (positions, vectors) not yet stored
     last_flush = time.monotonic()
     if store is not None:
         space.write_meta()  # also fails early, before any encoding, on an unwritable cache
 
     def flush() -> None:
         nonlocal pending, last_flush
-        if store is not None and pending and out is not None:
-            rows = np.concatenate(pending)
-            store.add(keys[rows], out[rows])
+        if store is not None and pending:
+            rows = np.concatenate([r for r, _ in pending])
+            store.add(keys[rows], np.concatenate([v for _, v in pending]))
         pending, last_flush = [], time.monotonic()
 
     show = total >= _PROGRESS_FROM if show_progress is None else show_progress
@@ -346,12 +374,13 @@ def _run_steps(
     try:
         for rows in encoder.steps():
             vectors = np.asarray(encoder.encode(rows), dtype=np.float32)
-            if out is None:
-                out = np.empty((total, vectors.shape[1]), np.float32)
-            out[rows] = vectors
-            pending.append(rows)
+            if keep:
+                if out is None:
+                    out = np.empty((total, vectors.shape[1]), np.float32)
+                out[rows] = vectors
+            pending.append((np.asarray(rows), vectors))
             bar.update(len(rows))
-            buffered = sum(len(p) for p in pending)
+            buffered = sum(len(r) for r, _ in pending)
             if time.monotonic() - last_flush >= FLUSH_SECONDS or buffered >= FLUSH_ROWS:
                 flush()
     finally:
@@ -360,5 +389,5 @@ def _run_steps(
         bar.close()
     if store is not None and compact:
         store.compact()
-    assert out is not None
+    assert out is not None or not keep
     return out

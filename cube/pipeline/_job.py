@@ -235,12 +235,19 @@ def _work(
             from cube.distributed import cluster
 
             client = stack.enter_context(cluster(spec.workers, spec.scheduler, say=say))
+        sampled = plan.fit_sample is not None and plan.fit_sample < len(docs)
+        # With a fit sample, the vectors stay in the cache: the sample's are read, then the
+        # others a block at a time as they join a topic (never all in memory at once).
         embeddings, embed_stats = embed_with_stats(
-            docs, plan.model, backend=plan.backend, client=client
+            docs,
+            plan.model,
+            backend=plan.backend,
+            client=client,
+            in_memory=not (sampled and _cache.enabled()),
         )
         rows = np.arange(len(docs))  # which of the plan's documents are fitted
         every = None  # with a fit sample: (rows, docs, embeddings) of all the documents
-        if plan.fit_sample is not None and plan.fit_sample < len(docs):
+        if sampled:
             every = (rows, docs, embeddings)
             picked = sample_rows(len(docs), plan.fit_sample, settings.seed)
             rows, docs, embeddings = rows[picked], [docs[i] for i in picked], embeddings[picked]

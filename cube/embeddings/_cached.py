@@ -1,0 +1,69 @@
+"""Vectors that stay in the cache until they are indexed: a corpus larger than memory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from cube._store import VectorStore
+
+
+class CachedVectors:
+    """The vectors of a list of texts, all in the cache, read only when indexed.
+
+    It behaves as a read-only float32 array of shape ``(texts, dim)`` for indexing: a slice,
+    an array of positions or a boolean mask returns an ``ndarray`` of those rows, read from
+    the cache then (``vectors[rows]``); ``np.asarray(vectors)`` reads them all. Made by
+    :func:`cube.embeddings.embed_with_stats` with ``in_memory=False``.
+
+    Example:
+        >>> vectors, _ = embed_with_stats(texts, in_memory=False)
+        >>> vectors[:1000].shape
+        (1000, 384)
+    """
+
+    dtype = np.dtype(np.float32)
+    ndim = 2
+
+    def __init__(self, sources: Sequence[VectorStore], keys: np.ndarray, dim: int) -> None:
+        self._sources = tuple(sources)  # looked in, in order (an imported archive's first)
+        self._keys = keys
+        self.shape = (len(keys), int(dim))
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return f"CachedVectors(shape={self.shape})"
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        if isinstance(index, tuple):  # vectors[rows, columns]: the rows, then numpy's indexing
+            return self[index[0]][(slice(None), *index[1:])]
+        if isinstance(index, slice):
+            positions = np.arange(*index.indices(len(self)))
+        else:
+            positions = np.arange(len(self))[index]
+        if positions.ndim == 0:
+            return self[positions.reshape(1)][0]
+        out = np.empty((len(positions), self.shape[1]), np.float32)
+        missing = np.ones(len(positions), dtype=bool)
+        for source in self._sources:
+            if not missing.any():
+                break
+            looked = np.flatnonzero(missing)
+            found, vectors = source.get(self._keys[positions[looked]])
+            if vectors is not None:
+                out[looked[found]] = vectors
+                missing[looked[found]] = False
+        if missing.any():
+            raise RuntimeError(
+                f"{int(missing.sum())} of {len(positions)} vectors are no longer in the cache "
+                "(was it cleared meanwhile?); run again to embed them"
+            )
+        return out
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        rows = self[:]
+        return rows if dtype is None else rows.astype(dtype, copy=False)
