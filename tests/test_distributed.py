@@ -164,22 +164,37 @@ def test_ctrl_c_on_a_local_cluster_leaves_nothing_behind(texts, tmp_path):
 
 @CLUSTER[0]
 @CLUSTER[1]
-def test_topic_words_counted_on_the_workers_are_the_ones_counted_here(sotu_600):
-    """c-TF-IDF's map on the workers (a few partitions in flight), its reduce here."""
+def test_words_counted_and_documents_assigned_on_the_workers_are_the_ones_made_here(
+    sotu_600, monkeypatch
+):
+    """c-TF-IDF's map on the workers (a few partitions in flight), its reduce here; the
+    documents outside the sample compared with the topics there, from the cache."""
+    from distributed import get_task_stream
+
+    from cube.topics import _sample
+
     docs, vectors = sotu_600["docs"], sotu_600["vectors"]
     made = cube.topics.fit_on_sample(docs, vectors, sample_size=300, seed=0)
     parts = [(docs[i : i + 50], made.topics[i : i + 50]) for i in range(0, len(docs), 50)]
     here = cube.topics.count_terms_by_topic(made.topic_model, parts)
-    from distributed import get_task_stream
+    monkeypatch.setenv("CUBE_CACHE_DIR", str(sotu_600["cache"]))
+    kept, stats = cube.embeddings.embed_with_stats(docs, in_memory=False)
+    assert stats.encoded == 0 and isinstance(kept, cube.embeddings.CachedVectors)
+    monkeypatch.setattr(_sample, "_BLOCK", 100)  # the 300 outside the sample in 3 tasks
 
     with cube.distributed.cluster(workers=2, say=lambda _: None) as client:
-        with get_task_stream(client) as stream:
+        with get_task_stream(client) as counting:
             there = cube.topics.count_terms_by_topic(made.topic_model, parts, client=client)
-        again = cube.topics.fit_on_sample(docs, vectors, sample_size=300, seed=0, client=client)
-    keys = [str(task["key"]) for task in stream.data]
+        with get_task_stream(client) as fitting:
+            again = cube.topics.fit_on_sample(docs, kept, sample_size=300, seed=0, client=client)
+    keys = [str(task["key"]) for task in counting.data]
     counted = [k for k in keys if "_count_partition" in k]
     assert len(counted) == len(parts), keys  # each partition counted as a Dask task
+    keys = [str(task["key"]) for task in fitting.data]
+    assert len([k for k in keys if "_nearest" in k]) == 3, keys  # the 300 others, 100 a task
+    assert len([k for k in keys if "_count_partition" in k]) == 1, keys  # 600 documents
     assert here.shape == there.shape and (here != there).nnz == 0 and here.sum() > 0
-    assert again.topics == made.topics  # fit_on_sample(client=) counts there, the same words
+    assert again.topics == made.topics  # the same topics for every document, the same words
+    assert again.threshold == made.threshold
     assert again.topic_model.get_topics() == made.topic_model.get_topics()
     assert again.topic_model.topic_sizes_ == made.topic_model.topic_sizes_

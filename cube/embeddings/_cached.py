@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,30 @@ class CachedVectors:
             )
         return out
 
+    def take(self, positions: Any) -> CachedVectors:
+        """These rows, still in the cache (nothing is read): a partition for a Dask worker."""
+        return CachedVectors(
+            self._sources, self._keys[np.arange(len(self))[positions]], self.shape[1]
+        )
+
+    def __reduce__(self):
+        # Sent to a Dask worker: the stores' folders and the keys, never vectors or open maps.
+        # The worker reads the rows from the same cache (the same disk or a shared one).
+        folders = tuple((str(s.directory), s.shards_only) for s in self._sources)
+        return (_reopen, (folders, self._keys, self.shape[1]))
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         rows = self[:]
         return rows if dtype is None else rows.astype(dtype, copy=False)
+
+
+_opened: dict[tuple[str, bool], VectorStore] = {}  # per process: a store's index is built once
+
+
+def _reopen(folders: tuple[tuple[str, bool], ...], keys: np.ndarray, dim: int) -> CachedVectors:
+    stores = []
+    for folder, shards_only in folders:
+        if (folder, shards_only) not in _opened:
+            _opened[(folder, shards_only)] = VectorStore(Path(folder), shards_only=shards_only)
+        stores.append(_opened[(folder, shards_only)])
+    return CachedVectors(stores, keys, dim)

@@ -212,7 +212,8 @@ def _work(
 
     Data flows one way: the vectors and both reductions are computed once and handed along
     in memory to the topic fit and the figures. With ``--workers``/``--scheduler`` the cluster
-    (closed by ``stack``) embeds and, above the fit sample, counts the topics' words. Returns
+    (closed by ``stack``) embeds and, above the fit sample, compares the other documents with
+    the topics and counts the topics' words. Returns
     the summary, the topic table and the figures (for the report).
     """
     from cube.embeddings import embed_with_stats
@@ -299,7 +300,9 @@ def _work(
     if every is not None:  # the documents outside the sample: the most similar topic
         rows = every[0]
         rest = np.setdiff1d(np.arange(len(rows)), picked, assume_unique=True)
-        joined, _, fit_threshold = assign_rest(topic_model, every[2], settings, rows=rest)
+        joined, _, fit_threshold = assign_rest(
+            topic_model, every[2], settings, rows=rest, client=client
+        )
         all_topics = np.empty(len(rows), np.int64)
         all_topics[picked], all_topics[rest] = topics, joined
         by = np.empty(len(rows), object)
@@ -388,8 +391,8 @@ def _work(
             "embeddings_from_cache": embed_stats.cached,
             "reductions_computed": reductions_computed,
         },
-        # Where the embedding ran: this process, or a Dask cluster (which also counts the words
-        # above the fit sample; the other stages run here).
+        # Where the embedding ran: this process, or a Dask cluster (which also, above the fit
+        # sample, assigns the other documents and counts the words; the rest runs here).
         "embedded_on": (
             {"dask_workers": spec.workers}
             if spec.workers is not None

@@ -14,6 +14,8 @@ from cube.topics._model import OUTLIER_FLOOR, TopicSettings, default_min_topic_s
 if TYPE_CHECKING:  # pragma: no cover
     from bertopic import BERTopic
 
+    from cube.embeddings import CachedVectors
+
 DEFAULT_FIT_SAMPLE = 200_000  # above this many documents, fit on a sample of this many
 _BLOCK = 50_000  # documents compared with the topics at a time: memory stays flat
 
@@ -39,23 +41,48 @@ def _unit(rows: np.ndarray) -> np.ndarray:
 
 
 def assign_to_topics(
-    topic_model: BERTopic, embeddings: np.ndarray, rows: np.ndarray | None = None
+    topic_model: BERTopic,
+    embeddings: np.ndarray | CachedVectors,
+    rows: np.ndarray | None = None,
+    *,
+    client: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's most similar topic (by cosine to the topic embeddings) and that similarity.
 
     ``rows``: only these rows of ``embeddings`` (read a block at a time: no copy of them all).
+    With a Dask ``client`` and :class:`~cube.embeddings.CachedVectors`, the blocks are
+    compared on its workers, which read their rows from the cache; only the topics and
+    similarities travel.
     """
     offset = topic_model._outliers  # row 0 of topic_embeddings_ is -1 when there are outliers
     topics = _unit(topic_model.topic_embeddings_[offset:])
-    n = len(embeddings) if rows is None else len(rows)
-    best = np.empty(n, np.int64)
-    similarity = np.empty(n, np.float32)
-    for start in range(0, n, _BLOCK):
-        part = slice(start, start + _BLOCK)
-        block = _unit(embeddings[part] if rows is None else embeddings[rows[part]]) @ topics.T
-        best[part] = block.argmax(axis=1)
-        similarity[part] = block.max(axis=1)
+    rows = np.arange(len(embeddings)) if rows is None else np.asarray(rows)
+    best = np.empty(len(rows), np.int64)
+    similarity = np.empty(len(rows), np.float32)
+    starts = range(0, len(rows), _BLOCK)
+    if client is not None and hasattr(embeddings, "take"):
+        from cube.distributed._bounded import results_as_finished
+
+        shared = client.scatter(topics, broadcast=True)
+
+        def submit(start: int):
+            part = embeddings.take(rows[start : start + _BLOCK])
+            return client.submit(_nearest, shared, part, start, pure=False)
+
+        in_flight = max(4, 2 * len(client.nthreads()))
+        done = results_as_finished(client, submit, starts, in_flight)
+    else:
+        done = (_nearest(topics, embeddings[rows[s : s + _BLOCK]], s) for s in starts)
+    for start, block_best, block_similarity in done:
+        best[start : start + len(block_best)] = block_best
+        similarity[start : start + len(block_best)] = block_similarity
     return best, similarity
+
+
+def _nearest(topics: np.ndarray, vectors, start: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """One block: each row's most similar of the unit ``topics`` and the similarity."""
+    block = _unit(vectors[:]) @ topics.T
+    return start, block.argmax(axis=1), block.max(axis=1)
 
 
 def sample_rows(n_documents: int, sample_size: int, seed: int) -> np.ndarray:
@@ -75,13 +102,14 @@ def assign_rest(
     settings: TopicSettings,
     *,
     rows: np.ndarray | None = None,
+    client: Any = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Topics for documents the model was not fitted on, by the fit's outlier rule: the most
     similar topic when the similarity is at least ``outlier_threshold``, lowered while more
     than ``max_outlier_share`` would stay in none (never below 0.2). Returns the topics (-1:
     none), the similarities and the threshold used. ``rows``: only these rows of
-    ``embeddings``."""
-    best, similarity = assign_to_topics(topic_model, embeddings, rows)
+    ``embeddings``; ``client``: compared on a Dask cluster (:func:`assign_to_topics`)."""
+    best, similarity = assign_to_topics(topic_model, embeddings, rows, client=client)
     threshold = settings.outlier_threshold if settings.outlier_threshold is not None else -1.0
     if settings.max_outlier_share is not None and settings.outlier_threshold is not None:
         allowed = int(settings.max_outlier_share * len(similarity))
@@ -207,7 +235,7 @@ def words_from_every_document(
 
 def fit_on_sample(
     docs: Sequence[str],
-    embeddings: np.ndarray,
+    embeddings: np.ndarray | CachedVectors,
     settings: TopicSettings | None = None,
     *,
     sample_size: int = DEFAULT_FIT_SAMPLE,
@@ -222,7 +250,10 @@ def fit_on_sample(
 
     With ``sample_size`` at least the number of documents, this is :func:`fit` on all of them.
     The topics' words and sizes are then counted over every document, a partition at a time
-    (:func:`words_from_every_document`): on the workers of a Dask ``client`` if given.
+    (:func:`words_from_every_document`): on the workers of a Dask ``client`` if given, which
+    also compare the other documents with the topics when ``embeddings`` are
+    :class:`~cube.embeddings.CachedVectors` (``embed_with_stats(..., in_memory=False)``: only
+    the sample's vectors are read here).
 
     Example:
         >>> made = cube.topics.fit_on_sample(docs, vectors, sample_size=4000, seed=0)
@@ -230,7 +261,8 @@ def fit_on_sample(
         True
     """
     docs = list(docs)
-    embeddings = np.asarray(embeddings)
+    if not hasattr(embeddings, "take"):  # CachedVectors stay in the cache
+        embeddings = np.asarray(embeddings)
     if len(embeddings) != len(docs):
         raise InputError(f"{len(docs)} documents but {len(embeddings)} embeddings")
     if sample_size < 2:
@@ -244,7 +276,9 @@ def fit_on_sample(
     sample = sample_rows(len(docs), sample_size, settings.seed)
     topic_model = fit([docs[i] for i in sample], embeddings[sample], settings)
     rest = np.setdiff1d(np.arange(len(docs)), sample, assume_unique=True)
-    assigned, _, threshold = assign_rest(topic_model, embeddings, settings, rows=rest)
+    assigned, _, threshold = assign_rest(
+        topic_model, embeddings, settings, rows=rest, client=client
+    )
     topics = np.empty(len(docs), np.int64)
     topics[sample] = topic_model.topics_
     topics[rest] = assigned
