@@ -193,6 +193,10 @@ def build(n_documents: int, settings: TopicSettings | None = None, **changes: An
             metric="euclidean",
             cluster_selection_method="eom",
             prediction_data=True,
+            # hdbscan's default (4) starts joblib worker processes above 16,384 points, which
+            # stay for minutes holding 0.9 GB; one process is as fast on 2 cores (4.8 s against
+            # 7.1 s at 50,000 points, 69 s against 63 s at 200,000) and the labels the same.
+            core_dist_n_jobs=1,
         ),
         vectorizer_model=make_vectorizer(n_documents),
         ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=settings.reduce_frequent_words),
