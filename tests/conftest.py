@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from pathlib import Path
 
@@ -125,6 +126,13 @@ def fake_encoder(tmp_path: Path):
     (model_dir / "modules.json").write_text("[]")
     (model_dir / "weights.safetensors").write_bytes(b"fake weights")
     return model_dir, FakeEncoder()
+
+
+def pytest_configure(config):
+    """A suite started in the background (``pytest &``, nohup) inherits SIGINT ignored, and so
+    would the processes the Ctrl-C tests start and interrupt: give them a terminal's Ctrl-C."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_addoption(parser):
