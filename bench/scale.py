@@ -15,7 +15,8 @@ LocalCluster against one process at each size (goal: overhead <= 10 %).
 A million passages take some 2.6 hours to embed on 2 cores. With ``--embed-at-most N``, a
 larger size is measured in two parts. The embedding: `cube embed` on a seeded N of its
 passages (in the run's mode: `--workers 2` for workers2), in a fresh process on an empty
-cache, timed whole (model loading and the cluster's start included). The
+cache, timed whole (model loading and the cluster's start included, so the projection below
+scales those fixed costs up with the passages: conservative, most of all for workers2). The
 rest: `cube topics` on all of them, with every vector found in its cache as a *stand-in*: a
 point between the true vector of one of those N passages, drawn from the same decade, and the
 true vector of one of its 5 nearest neighbours among them (seeded weights, normalized); made

@@ -173,11 +173,11 @@ def test_words_counted_and_documents_assigned_on_the_workers_are_the_ones_made_h
 
     from cube.topics import _sample
 
+    monkeypatch.setenv("CUBE_CACHE_DIR", str(sotu_600["cache"]))  # its vectors, reductions
     docs, vectors = sotu_600["docs"], sotu_600["vectors"]
     made = cube.topics.fit_on_sample(docs, vectors, sample_size=300, seed=0)
     parts = [(docs[i : i + 50], made.topics[i : i + 50]) for i in range(0, len(docs), 50)]
     here = cube.topics.count_terms_by_topic(made.topic_model, parts)
-    monkeypatch.setenv("CUBE_CACHE_DIR", str(sotu_600["cache"]))
     kept, stats = cube.embeddings.embed_with_stats(docs, in_memory=False)
     assert stats.encoded == 0 and isinstance(kept, cube.embeddings.CachedVectors)
     monkeypatch.setattr(_sample, "_BLOCK", 100)  # the 300 outside the sample in 3 tasks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 import shutil
 import warnings
@@ -333,7 +334,22 @@ def test_vectors_kept_in_the_cache_are_read_when_indexed(passages):
     expected, stats = embed_with_stats(texts)
     assert stats.encoded == 0
     np.testing.assert_array_equal(np.asarray(kept), expected)
-    for index in ([5, 52, 0], slice(10, 40, 3), 7, np.arange(53) % 2 == 0, (slice(2, 4), 0)):
+    for index in (
+        [5, 52, 0],
+        slice(10, 40, 3),
+        7,
+        -1,
+        [-2, 3],
+        np.arange(53) % 2 == 0,
+        (slice(2, 4), 0),
+        (3, slice(0, 5)),
+        (4, 7),
+    ):
         np.testing.assert_array_equal(kept[index], expected[index])
+    # As a Dask worker gets a partition: the store's folder and keys, no vectors.
+    part = pickle.loads(pickle.dumps(kept.take([1, 52, 7])))
+    assert part.shape == (3, 384) and len(pickle.dumps(part)) < 1_000
+    np.testing.assert_array_equal(part[:], expected[[1, 52, 7]])
+    assert kept.take(9).shape == (1, 384)
     with pytest.raises(InputError, match="in_memory=False keeps the vectors in the cache"):
         embed_with_stats(texts, in_memory=False, cache=False)

@@ -78,14 +78,15 @@ def test_settings_refuse_a_share_outside_zero_to_one():
 
 
 def test_the_clustering_starts_no_worker_processes():
-    """hdbscan's default starts joblib processes above 16,384 points that linger holding
-    0.9 GB; cube's clustering computes its core distances in this process."""
+    """hdbscan's default starts joblib processes above 16,384 points that linger (812 MB at
+    the end of a million-passage run); cube's clustering computes its core distances here."""
     import psutil
 
     rng = np.random.default_rng(0)
     points = np.vstack([rng.normal(c, 0.3, size=(6_000, 5)) for c in (0, 3, 6)])
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     clustering = cube.topics.build(len(points)).hdbscan_model.fit(points)
+    assert clustering.core_dist_n_jobs == 1  # joblib may reuse workers an earlier test started
     assert clustering.labels_.max() + 1 == 3
     started = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
     assert not started, [" ".join(p.cmdline())[:80] for p in started]

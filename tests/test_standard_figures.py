@@ -486,4 +486,8 @@ def test_a_tree_of_many_topics_joins_the_largest_and_says_so(run):
         assert words and all(w in text.lower() for w in words), merge["Parent_Name"]
     fig = hierarchy(model, tree)
     assert f"5 largest of {total} topics" in fig.layout.title.text
+    with pytest.raises(cube.InputError, match="max_topics must be 2 or more, not 1"):
+        cube.topics.topic_tree(model, docs, max_topics=1)
+    with pytest.raises(cube.InputError, match=f"10 documents but {len(docs)} topics"):
+        cube.topics.topic_tree(model, docs[:10])
     assert sorted(fig.data[-1].customdata) == sorted(topics_by_size(model)[:5])

@@ -39,13 +39,22 @@ class CachedVectors:
     def __repr__(self) -> str:
         return f"CachedVectors(shape={self.shape})"
 
+    def _positions(self, index: Any) -> np.ndarray:
+        """The row positions an index selects (0-D for a single row)."""
+        if isinstance(index, slice):
+            return np.arange(*index.indices(len(self)))
+        positions = np.arange(len(self))[index]
+        if positions.ndim > 1:
+            raise IndexError("CachedVectors takes rows as a slice, an int, or a 1-D array or mask")
+        return positions
+
     def __getitem__(self, index: Any) -> np.ndarray:
         if isinstance(index, tuple):  # vectors[rows, columns]: the rows, then numpy's indexing
-            return self[index[0]][(slice(None), *index[1:])]
-        if isinstance(index, slice):
-            positions = np.arange(*index.indices(len(self)))
-        else:
-            positions = np.arange(len(self))[index]
+            if len(index) == 2 and np.ndim(index[0]) and np.ndim(index[1]):
+                raise IndexError("index CachedVectors by rows first, then index the array")
+            rows = self[index[0]]
+            return rows[index[1:]] if rows.ndim == 1 else rows[(slice(None), *index[1:])]
+        positions = self._positions(index)
         if positions.ndim == 0:
             return self[positions.reshape(1)][0]
         out = np.empty((len(positions), self.shape[1]), np.float32)
@@ -67,9 +76,8 @@ class CachedVectors:
 
     def take(self, positions: Any) -> CachedVectors:
         """These rows, still in the cache (nothing is read): a partition for a Dask worker."""
-        return CachedVectors(
-            self._sources, self._keys[np.arange(len(self))[positions]], self.shape[1]
-        )
+        rows = np.atleast_1d(self._positions(positions))
+        return CachedVectors(self._sources, self._keys[rows], self.shape[1])
 
     def __reduce__(self):
         # Sent to a Dask worker: the stores' folders and the keys, never vectors or open maps.
@@ -82,7 +90,9 @@ class CachedVectors:
         return rows if dtype is None else rows.astype(dtype, copy=False)
 
 
-_opened: dict[tuple[str, bool], VectorStore] = {}  # per process: a store's index is built once
+# Per process (a Dask worker's): a store's index is built once. A worker of a long-lived cluster
+# keeps each store it opened (about 56 bytes a row) until it exits.
+_opened: dict[tuple[str, bool], VectorStore] = {}
 
 
 def _reopen(folders: tuple[tuple[str, bool], ...], keys: np.ndarray, dim: int) -> CachedVectors:

@@ -270,21 +270,30 @@ def embed_with_stats(
         dim = next((d for d in (s.dim() for s in sources) if d), None)
         if len(items) and not dim:
             raise RuntimeError("the vectors just cached are not in the cache")
-        return CachedVectors(sources, keys, dim or 0), stats
+        if not dim:  # no texts at all
+            dim = _empty_dim(store, encoder, plan, device, precision, truncate_dim)
+        return CachedVectors(sources, keys, dim), stats
     if vectors is None:  # no texts at all
-        dim = store.dim() if store else None
-        if not dim:  # the model's (loading it), or what an encoder says (0 if it cannot)
-            if encoder is not None:
-                dim = dimension(encoder) or 0
-            else:
-                from cube.embeddings import _torch
-
-                dim = _torch.model_dim(plan.resolved, device, precision)
-        return np.empty((0, truncate_dim or dim), np.float32), stats
+        dim = _empty_dim(store, encoder, plan, device, precision, truncate_dim)
+        return np.empty((0, dim), np.float32), stats
     # vectors holds each distinct text's vector at its first row: copy it to the repeats.
     repeats = np.flatnonzero(first[inverse] != np.arange(len(items)))
     vectors[repeats] = vectors[first[inverse[repeats]]]
     return vectors, stats
+
+
+def _empty_dim(store, encoder, plan: SpacePlan, device, precision, truncate_dim) -> int:
+    """The vectors' dimension when there are no texts: the store's, the encoder's (0 if it
+    cannot say) or the model's (loading it)."""
+    dim = store.dim() if store else None
+    if not dim:
+        if encoder is not None:
+            dim = dimension(encoder) or 0
+        else:
+            from cube.embeddings import _torch
+
+            dim = _torch.model_dim(plan.resolved, device, precision)
+    return int(truncate_dim or dim)
 
 
 def _open_encoder(

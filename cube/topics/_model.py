@@ -194,8 +194,9 @@ def build(n_documents: int, settings: TopicSettings | None = None, **changes: An
             cluster_selection_method="eom",
             prediction_data=True,
             # hdbscan's default (4) starts joblib worker processes above 16,384 points, which
-            # stay for minutes holding 0.9 GB; one process is as fast on 2 cores (4.8 s against
-            # 7.1 s at 50,000 points, 69 s against 63 s at 200,000) and the labels the same.
+            # stayed to the end of a million-passage run holding 812 MB. On 2 cores one process
+            # is faster at 50,000 points (4.8 s against 7.1 s), 10 % slower at 200,000 (69 s
+            # against 63 s), with the same labels (bench/hdbscan_jobs.py).
             core_dist_n_jobs=1,
         ),
         vectorizer_model=make_vectorizer(n_documents),

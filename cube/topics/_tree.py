@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cube._errors import InputError
 from cube.topics._sample import count_terms_by_topic
 from cube.topics._terms import distinct_terms
 
@@ -26,7 +27,8 @@ def topic_tree(
     *,
     max_topics: int = MAX_TREE_TOPICS,
 ) -> pd.DataFrame:
-    """How the ``max_topics`` largest topics merge, as BERTopic's ``hierarchical_topics`` frame.
+    """How the ``max_topics`` largest topics merge: the columns of BERTopic's
+    ``hierarchical_topics`` frame, one row per merge in the order they happen, ids as integers.
 
     The same tree as BERTopic's (Ward linkage on the cosine distances between the topics'
     c-TF-IDF rows, in optimal order), but each merged topic's words come from its documents'
@@ -51,6 +53,10 @@ def topic_tree(
     from sklearn.metrics.pairwise import cosine_similarity
 
     topics = np.asarray(topic_model.topics_ if topics is None else topics, np.int64)
+    if len(topics) != len(docs):
+        raise InputError(f"{len(docs)} documents but {len(topics)} topics; give one per document")
+    if max_topics < 2:
+        raise InputError(f"max_topics must be 2 or more, not {max_topics}")
     sizes = {int(t): int(n) for t, n in topic_model.topic_sizes_.items() if t != -1}
     leaves = sorted(sorted(sizes, key=lambda t: (-sizes[t], t))[:max_topics])  # by id
     columns = ["Parent_ID", "Parent_Name", "Topics", "Child_Left_ID", "Child_Left_Name"]
