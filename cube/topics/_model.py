@@ -195,8 +195,8 @@ def build(n_documents: int, settings: TopicSettings | None = None, **changes: An
             prediction_data=True,
             # hdbscan's default (4) starts joblib worker processes above 16,384 points, which
             # stayed to the end of a million-passage run holding 812 MB. On 2 cores one process
-            # is faster at 50,000 points (4.8 s against 7.1 s), 10 % slower at 200,000 (69 s
-            # against 63 s), with the same labels (bench/hdbscan_jobs.py).
+            # is faster at 50,000 points (5.1 s against 7.2 s), 12 % slower at 200,000 (74 s
+            # against 67 s), with the same labels (bench/hdbscan_jobs.py).
             core_dist_n_jobs=1,
         ),
         vectorizer_model=make_vectorizer(n_documents),
