@@ -491,3 +491,9 @@ def test_a_tree_of_many_topics_joins_the_largest_and_says_so(run):
     with pytest.raises(cube.InputError, match=f"10 documents but {len(docs)} topics"):
         cube.topics.topic_tree(model, docs[:10])
     assert sorted(fig.data[-1].customdata) == sorted(topics_by_size(model)[:5])
+    alt = cube.figures.describe(model, {"hierarchy": fig})["hierarchy"]  # its alt text
+    assert alt.startswith(f"A tree of the 5 largest of {total} topics:"), alt
+    named = re.findall(r"“([^”]+)”", alt)
+    assert len(named) == 2 and set(named) <= {
+        topic_name(model, t) for t in topics_by_size(model)[:5]
+    }

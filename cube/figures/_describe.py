@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cube.figures._layout import _which
 from cube.figures._names import OUTLIER_NAME, topic_name
 from cube.figures._palette import topics_by_size
 
@@ -87,17 +88,20 @@ def _heatmap(topic_model: BERTopic, fig: Any) -> str:
 
 
 def _hierarchy(topic_model: BERTopic, fig: Any) -> str:
-    n = len(topics_by_size(topic_model))
-    pair = _most_alike_pair(topic_model)
+    ranked = topics_by_size(topic_model)
+    leaves = [int(t) for t in fig.data[-1].customdata]  # the tree's topics (the largest 100)
+    shown = [t for t in ranked if t in set(leaves)]
+    pair = _most_alike_pair(topic_model, shown)
     alike = f" The two topics whose embeddings are most alike are {pair}." if pair else ""
+    which = _which(len(shown), len(ranked), article=True)
     return (
-        f"A tree of the {n} topics: topics on the left, joined step by step into broader themes; "
+        f"A tree of {which}: topics on the left, joined step by step into broader themes; "
         f"a join further right joins less alike branches.{alike}"
     )
 
 
-def _most_alike_pair(topic_model: BERTopic) -> str:
-    topics = topics_by_size(topic_model)
+def _most_alike_pair(topic_model: BERTopic, topics: list[int]) -> str:
+    """The two most alike of ``topics`` by their embeddings."""
     vectors = getattr(topic_model, "topic_embeddings_", None)
     if vectors is None or len(topics) < 2:
         return ""
