@@ -187,6 +187,8 @@ def test_words_counted_and_documents_assigned_on_the_workers_are_the_ones_made_h
             there = cube.topics.count_terms_by_topic(made.topic_model, parts, client=client)
         with get_task_stream(client) as fitting:
             again = cube.topics.fit_on_sample(docs, kept, sample_size=300, seed=0, client=client)
+        # Vectors in memory: the words counted there, the rest compared here.
+        in_memory = cube.topics.fit_on_sample(docs, vectors, sample_size=300, seed=0, client=client)
     keys = [str(task["key"]) for task in counting.data]
     counted = [k for k in keys if "_count_partition" in k]
     assert len(counted) == len(parts), keys  # each partition counted as a Dask task
@@ -196,5 +198,6 @@ def test_words_counted_and_documents_assigned_on_the_workers_are_the_ones_made_h
     assert here.shape == there.shape and (here != there).nnz == 0 and here.sum() > 0
     assert again.topics == made.topics  # the same topics for every document, the same words
     assert again.threshold == made.threshold
+    assert in_memory.topics == made.topics and in_memory.threshold == made.threshold
     assert again.topic_model.get_topics() == made.topic_model.get_topics()
     assert again.topic_model.topic_sizes_ == made.topic_model.topic_sizes_

@@ -60,7 +60,7 @@ def assign_to_topics(
     best = np.empty(len(rows), np.int64)
     similarity = np.empty(len(rows), np.float32)
     starts = range(0, len(rows), _BLOCK)
-    if client is not None and hasattr(embeddings, "take"):
+    if client is not None and _in_cache(embeddings):
         from cube.distributed._bounded import results_as_finished
 
         shared = client.scatter(topics, broadcast=True)
@@ -77,6 +77,13 @@ def assign_to_topics(
         best[start : start + len(block_best)] = block_best
         similarity[start : start + len(block_best)] = block_similarity
     return best, similarity
+
+
+def _in_cache(embeddings) -> bool:
+    """Whether these are :class:`~cube.embeddings.CachedVectors` (rows read when indexed)."""
+    from cube.embeddings._cached import CachedVectors
+
+    return isinstance(embeddings, CachedVectors)
 
 
 def _nearest(topics: np.ndarray, vectors, start: int) -> tuple[int, np.ndarray, np.ndarray]:
@@ -261,7 +268,7 @@ def fit_on_sample(
         True
     """
     docs = list(docs)
-    if not hasattr(embeddings, "take"):  # CachedVectors stay in the cache
+    if not _in_cache(embeddings):
         embeddings = np.asarray(embeddings)
     if len(embeddings) != len(docs):
         raise InputError(f"{len(docs)} documents but {len(embeddings)} embeddings")
