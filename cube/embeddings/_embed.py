@@ -249,7 +249,7 @@ def embed_with_stats(
             batch_size=batch_size,
             device=device,
             show_progress=show_progress,
-            **({} if in_memory else {"read_back": False}),
+            read_back=in_memory,
         )
         if not in_memory:
             del encoded  # in the cache now

@@ -69,15 +69,13 @@ def topic_tree(
     np.fill_diagonal(distances, 0)
     linkage = hierarchy.linkage(squareform(distances, checks=False), "ward", optimal_ordering=True)
 
-    wanted = np.isin(topics, leaves)
-    parts = (
-        (
-            [docs[i] for i in np.flatnonzero(wanted[start : start + _PARTITION]) + start],
-            topics[start : start + _PARTITION][wanted[start : start + _PARTITION]],
-        )
-        for start in range(0, len(topics), _PARTITION)
-    )
-    counts = count_terms_by_topic(topic_model, parts).tocsr()
+    def partitions():  # the documents of the tree's topics, a partition at a time
+        wanted = np.isin(topics, leaves)
+        for start in range(0, len(topics), _PARTITION):
+            rows = np.flatnonzero(wanted[start : start + _PARTITION]) + start
+            yield [docs[i] for i in rows], topics[rows]
+
+    counts = count_terms_by_topic(topic_model, partitions()).tocsr()
     counted = sorted(int(t) for t in topic_model.topic_sizes_)  # the rows of counts
     row = {t: i for i, t in enumerate(counted)}
     vocabulary = topic_model.vectorizer_model.get_feature_names_out()
