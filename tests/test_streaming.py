@@ -3,7 +3,9 @@ does not grow with the file (`cube embed` holds one partition at a time)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -172,3 +174,130 @@ def test_reading_vectors_back_costs_their_copy_not_also_the_mapped_files(tmp_pat
     print(f"grew {grew / 2**20:.0f} MB for a {copy / 2**20:.0f} MB copy")
     assert copy == rows * dim * 4
     assert grew < 1.3 * copy, f"grew {grew / 2**20:.0f} MB for a {copy / 2**20:.0f} MB copy"
+
+
+def test_texts_on_disk_read_back_as_written_and_leave_no_file(tmp_path: Path):
+    from cube.datasets import TextsOnDisk
+
+    parts = [["A text.", "Ünïcode — and a lone surrogate \ud800."], [], ["", "Third 🙂"]]
+    texts = TextsOnDisk.write(parts, tmp_path)
+    whole = [t for part in parts for t in part]
+    assert len(texts) == 4 and list(texts) == whole
+    assert texts[1] == whole[1] and texts[-1] == whole[-1] and texts[2] == ""
+    assert texts[1:3] == whole[1:3] and texts[::2] == whole[::2]
+    assert texts[np.array([3, 0])] == [whole[3], whole[0]]
+    view = texts.take([3, 1])  # nothing read until indexed, in that order
+    assert list(view) == [whole[3], whole[1]] and view[0:2] == [whole[3], whole[1]]
+    assert texts.nbytes == sum(len(t.encode("utf-8", "surrogatepass")) for t in whole)
+    with pytest.raises(IndexError):
+        texts[4]
+    with pytest.raises(TypeError, match="send slices"):
+        pickle.dumps(texts)
+    if sys.platform != "win32":  # a file without a name: nothing to leave behind
+        assert list(tmp_path.iterdir()) == []
+    with pytest.raises(cube.InputError):  # a bad partition: the file is let go, not half kept
+        TextsOnDisk.write(_raising([["fine"]]), tmp_path)
+
+
+def _raising(parts):
+    yield from parts
+    raise cube.InputError("a bad row")
+
+
+def _corpus_file(path: Path, n: int) -> Path:
+    passages = cube.datasets.load("sotu", sample=n, seed=0)[["year", "party", "text"]]
+    passages.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("sample", [None, 150])
+def test_a_large_files_texts_stay_on_disk_and_read_as_loaded_whole(
+    tmp_path: Path, monkeypatch, sample
+):
+    """Above READ_WHOLE_BELOW, `cube topics` keeps the texts in a TextsOnDisk and only the
+    time and class columns in its table: the same texts, rows and values as loaded whole."""
+    from cube.datasets import TextsOnDisk, _tables
+    from cube.pipeline import JobSpec, read_corpus
+
+    path = _corpus_file(tmp_path / "corpus.csv", 400)
+    spec = JobSpec(out=tmp_path / "o", file=path, time_column="year", class_column="party")
+    spec = dataclasses.replace(spec, sample=sample)
+    frame, docs, _, columns = read_corpus(spec, tmp_path)
+    assert isinstance(docs, list)
+    monkeypatch.setattr(_tables, "READ_WHOLE_BELOW", 0)
+    monkeypatch.setattr(_tables, "PARTITION_ROWS", 64)
+    parted, texts, _, parted_columns = read_corpus(spec, tmp_path)
+    assert isinstance(texts, TextsOnDisk) == (sample is None)
+    assert list(texts) == docs and parted_columns == columns
+    assert parted.columns.tolist() == ["year", "party"]
+    pd.testing.assert_frame_equal(parted, frame[["year", "party"]], check_dtype=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["corpus.csv"]
+
+
+@pytest.mark.slow  # two runs of cube topics on 600 passages
+def test_cube_topics_on_a_large_file_writes_what_it_writes_from_memory(tmp_path, monkeypatch):
+    from cube.datasets import TextsOnDisk, _tables
+    from cube.pipeline import JobSpec, _plan, run
+
+    path = _corpus_file(tmp_path / "corpus.csv", 600)
+    spec = JobSpec(
+        out=tmp_path / "memory", file=path, sample=None, time_column="year",
+        class_column="party", fit_sample=300, formats=("html",),
+    )  # fmt: skip
+    run(spec, say=lambda _: None)
+    monkeypatch.setattr(_tables, "READ_WHOLE_BELOW", 0)
+    monkeypatch.setattr(_tables, "PARTITION_ROWS", 100)
+    kinds = []
+    read = _plan.read_corpus
+    monkeypatch.setattr(
+        _plan, "read_corpus", lambda *a, **k: kinds.append(type((got := read(*a, **k))[1])) or got
+    )
+    run(dataclasses.replace(spec, out=tmp_path / "disk"), say=lambda _: None)
+    assert kinds == [TextsOnDisk]
+    for name in ("documents.csv", "topics.csv", "quality.csv"):
+        assert (tmp_path / "disk" / name).read_bytes() == (tmp_path / "memory" / name).read_bytes()
+    memory = json.loads((tmp_path / "memory" / "summary.json").read_text())
+    disk = json.loads((tmp_path / "disk" / "summary.json").read_text())
+    assert disk["texts_sha256"] == memory["texts_sha256"] and disk["quality"] == memory["quality"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.csv", "disk", "memory"]
+
+
+# prepare() of `cube topics` on a large file under tracemalloc: its peak and what it keeps.
+_PREPARE = """
+import sys, tracemalloc
+from pathlib import Path
+from cube.datasets import _tables
+from cube.pipeline import JobSpec, prepare
+_tables.READ_WHOLE_BELOW = 0
+_tables.PARTITION_ROWS = 5000
+tracemalloc.start()
+plan = prepare(JobSpec(out=Path(sys.argv[2]), file=Path(sys.argv[1]), sample=None,
+                       formats=("html",)), say=lambda _: None)
+current, peak = tracemalloc.get_traced_memory()
+print("MEMORY", type(plan.docs).__name__, len(plan.docs), current, peak)
+"""
+
+
+@pytest.mark.slow  # 220,000 synthetic passages written as Parquet and read twice: 30 s
+def test_cube_topics_memory_stays_flat_with_ten_times_the_rows(tmp_path: Path):
+    """What `cube topics` holds once its input is read and checked, at 20,000 and 200,000
+    rows: the texts stay on disk, so ten times the rows add 16 bytes a row (their places in
+    the file), not the texts."""
+    corpus = cube.datasets.load("sotu-synthetic", sample=200_000)[["text"]]
+    held, peaks = {}, {}
+    for n in (20_000, 200_000):
+        path = tmp_path / f"{n}.parquet"
+        corpus.iloc[:n].to_parquet(path, row_group_size=5000)
+        out = subprocess.run(
+            [sys.executable, "-c", _PREPARE, str(path), str(tmp_path / f"out{n}")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        kind, count, current, peak = out.split("MEMORY ")[1].split()
+        assert (kind, int(count)) == ("TextsOnDisk", n)
+        held[n], peaks[n] = int(current), int(peak)
+    texts = corpus["text"].str.len().sum() * 0.9  # what 180,000 more texts would add, at least
+    print(json.dumps({"held": held, "peak": peaks, "texts_of_180000_more": int(texts)}))
+    assert held[200_000] - held[20_000] < 0.05 * texts
+    assert peaks[200_000] - peaks[20_000] < 0.1 * texts

@@ -13,12 +13,15 @@ import pandas as pd
 
 from cube._errors import InputError
 from cube._public import rehome
+from cube._texts import TextsOnDisk
 from cube.datasets._checks import format_rows, require_column
 from cube.datasets._columns import class_values, parse_times, time_values
 from cube.datasets._synthetic import synthetic_passages
 from cube.datasets._tables import (
     PARTITION_ROWS,
+    as_python_strings,
     load_table,
+    read_in_partitions,
     read_partitions,
     read_table,
     validate_texts,
@@ -58,11 +61,14 @@ def load(name: str = "sotu", sample: int | None = None, seed: int = 0) -> pd.Dat
 __all__ = [
     "NAMES",
     "PARTITION_ROWS",
+    "TextsOnDisk",
+    "as_python_strings",
     "class_values",
     "format_rows",
     "load",
     "load_table",
     "parse_times",
+    "read_in_partitions",
     "read_partitions",
     "read_table",
     "require_column",

@@ -279,11 +279,10 @@ def load_table(
         >>> docs["review"].tolist()[:1]
         ['Great value for the price.']
     """
-    big = Path(path).expanduser()
-    if big.is_file() and big.stat().st_size > READ_WHOLE_BELOW:
+    if read_in_partitions(path):
         parts = [
-            _as_python_strings(part)
-            for part in read_partitions(big, text_column, rows=PARTITION_ROWS, encoding=encoding)
+            as_python_strings(part)
+            for part in read_partitions(path, text_column, rows=PARTITION_ROWS, encoding=encoding)
         ]
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         frame.attrs = dict(parts[0].attrs)
@@ -294,7 +293,13 @@ def load_table(
 READ_WHOLE_BELOW = 64 * 2**20  # bytes: a larger table file is read a partition at a time
 
 
-def _as_python_strings(part: pd.DataFrame) -> pd.DataFrame:
+def read_in_partitions(path: str | os.PathLike) -> bool:
+    """Whether :func:`load_table` reads ``path`` a partition at a time (above 64 MB)."""
+    path = Path(path).expanduser()
+    return path.is_file() and path.stat().st_size > READ_WHOLE_BELOW
+
+
+def as_python_strings(part: pd.DataFrame) -> pd.DataFrame:
     """A partition's text columns as Python strings (object dtype), made a partition at a time:
     pandas' Arrow-backed strings would be copied into Python strings again by every
     ``tolist()``, two copies of a large corpus (0.7 GB each at a million passages)."""
@@ -364,11 +369,12 @@ def read_partitions(
     path: str | os.PathLike,
     text_column: str = "text",
     *,
-    rows: int = PARTITION_ROWS,
+    rows: int | None = None,
     encoding: str | None = None,
 ):
-    """A table file's rows, ``rows`` at a time, each partition's texts checked as
-    :func:`load_table` checks them (errors name the row in the whole file).
+    """A table file's rows, ``rows`` at a time (default :data:`PARTITION_ROWS`), each
+    partition's texts checked as :func:`load_table` checks them (errors name the row in the
+    whole file).
 
     CSV, TSV and JSONL (also gzipped) and Parquet are read a partition at a time, so memory
     stays flat however long the file is (Parquet: as long as its row groups are small, since
@@ -379,6 +385,7 @@ def read_partitions(
         >>> for part in read_partitions("archive.parquet", "body", rows=50_000):
         ...     cube.embed(part["body"].tolist())
     """
+    rows = PARTITION_ROWS if rows is None else rows
     if rows < 1:
         raise InputError(f"rows must be 1 or more, not {rows}")
     path = Path(path).expanduser()

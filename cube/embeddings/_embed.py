@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from cube import _cache, _config
 from cube._errors import InputError
 from cube._progress import progress
 from cube._store import VectorStore, text_keys
+from cube._texts import TextsOnDisk
 from cube.embeddings import _onnx
 from cube.embeddings._backend import BackendChoice, SpacePlan, plan_space
 from cube.embeddings._cached import CachedVectors
@@ -53,9 +54,12 @@ class EmbedStats:
 _READ_BLOCK = 100_000  # cached vectors read back at a time
 
 
-def _as_text_list(texts: Iterable[str]) -> list[str]:
+def _as_text_list(texts: Iterable[str]) -> Sequence[str]:
+    """The texts as a list; a :class:`~cube.datasets.TextsOnDisk` as it is (read when needed)."""
     if isinstance(texts, str):
         raise InputError("embed() takes a list of texts, not a single string; wrap it: [text]")
+    if isinstance(texts, TextsOnDisk):
+        return texts
     items = list(texts)
     bad = [i for i, t in enumerate(items) if not isinstance(t, str)]
     if bad:
@@ -242,7 +246,9 @@ def embed_with_stats(
         else:
             encode = functools.partial(_encode_missing, encoder=encoder)
         encoded = encode(
-            [items[first[i]] for i in missing],
+            items.take(first[missing])
+            if isinstance(items, TextsOnDisk)
+            else [items[first[i]] for i in missing],
             unique_keys[missing],
             plan=plan,
             store=store,
@@ -309,6 +315,8 @@ def _open_encoder(
 
     ``threads``: the ONNX encoder's threads (default: the cores this process may use).
     """
+    if isinstance(texts, TextsOnDisk) and (encoder is not None or plan.space.backend != "onnx"):
+        texts = list(texts)  # these tokenize or encode every text at once anyway
     if encoder is not None:
         return CustomEncoder(encoder, texts, plan.space, batch_size)
     if plan.space.backend == "onnx":

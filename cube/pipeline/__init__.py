@@ -12,7 +12,15 @@ Example:
 
 from cube._public import rehome
 from cube.pipeline._job import STAGES, run
-from cube.pipeline._plan import DEFAULT_SAMPLE, Columns, JobSpec, Plan, load_corpus, prepare
+from cube.pipeline._plan import (
+    DEFAULT_SAMPLE,
+    Columns,
+    JobSpec,
+    Plan,
+    load_corpus,
+    prepare,
+    read_corpus,
+)
 
 __all__ = [
     "DEFAULT_SAMPLE",
@@ -22,6 +30,7 @@ __all__ = [
     "Plan",
     "load_corpus",
     "prepare",
+    "read_corpus",
     "run",
 ]
 

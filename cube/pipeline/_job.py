@@ -22,6 +22,7 @@ import pandas as pd
 from cube import _cache
 from cube._cache import atomic_write
 from cube._errors import BrowserFailedError, BrowserNotFoundError, CubeError
+from cube._texts import TextsOnDisk
 from cube._version import __version__
 from cube.pipeline._documents import write_documents
 from cube.pipeline._output import _atomic_rename_into, claim
@@ -125,6 +126,8 @@ def run(
     with contextlib.ExitStack() as stack:
         with timings.stage("load", say):
             plan = prepare(spec, say)
+            if isinstance(plan.docs, TextsOnDisk):  # a large file's texts, in a temporary file
+                stack.callback(plan.docs.close)
             # The output is claimed before any slow import: a second run on it stops at once.
             staging = stack.enter_context(claim(plan.target, say))
             if before_work is not None:
@@ -237,6 +240,8 @@ def _work(
 
             client = stack.enter_context(cluster(spec.workers, spec.scheduler, say=say))
         sampled = plan.fit_sample is not None and plan.fit_sample < len(docs)
+        if not sampled and isinstance(docs, TextsOnDisk):
+            docs = list(docs)  # a full fit holds every text (BERTopic's table of documents)
         # With a fit sample, the vectors stay in the cache: the sample's are read, then the
         # others a block at a time as they join a topic (never all in memory at once).
         embeddings, embed_stats = embed_with_stats(

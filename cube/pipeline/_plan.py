@@ -7,19 +7,23 @@ before the first embedding. :func:`prepare` returns the :class:`Plan` the job th
 
 from __future__ import annotations
 
+import errno
+import itertools
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from cube import _cache, _config
 from cube._cache import atomic_write
 from cube._errors import BrowserFailedError, BrowserNotFoundError, CubeError, InputError
+from cube._texts import TextsOnDisk
 
 if TYPE_CHECKING:
     from cube.embeddings import BackendChoice, ResolvedModel
@@ -111,7 +115,7 @@ class Plan:
     frame: pd.DataFrame
     source: str
     columns: Columns
-    docs: list[str]
+    docs: list[str] | TextsOnDisk  # a large file's texts are read from disk when indexed
     timestamps: list[Any] | None
     classes: list[str] | None
     settings: TopicSettings  # the topic model: min_topic_size, seed, model, representation
@@ -216,7 +220,7 @@ def check_cache_folder(n_documents: int) -> None:
         )
 
 
-def check_texts(docs: list[str], column: str, source: str) -> None:
+def check_texts(docs: Sequence[str], column: str, source: str) -> None:
     """Texts that cannot make topics fail here, before they are embedded."""
     from cube.topics import MIN_DOCUMENTS, make_vectorizer
 
@@ -230,7 +234,12 @@ def check_texts(docs: list[str], column: str, source: str) -> None:
             f"characters (rows {format_rows(long)}; the longest has {biggest:,}); the model "
             "reads only the first ~256 words of a text, so split long documents into passages"
         )
-    distinct = len(set(docs))
+    seen: set[str] = set()
+    for doc in docs:  # stops at enough: a set of a million texts is not needed to know
+        seen.add(doc)
+        if len(seen) >= MIN_DOCUMENTS:
+            break
+    distinct = len(seen)
     if distinct < MIN_DOCUMENTS:
         raise InputError(
             f"{source}: the {len(docs)} texts in {column!r} hold only {distinct} different "
@@ -302,6 +311,70 @@ def load_corpus(spec: JobSpec) -> tuple[pd.DataFrame, str, Columns]:
     return frame.reset_index(drop=True), source, columns
 
 
+def read_corpus(
+    spec: JobSpec, spill_to: Path
+) -> tuple[pd.DataFrame, list[str] | TextsOnDisk, str, Columns]:
+    """:func:`load_corpus`, with the texts apart: the table (its time and class columns), the
+    texts, where they came from and the columns.
+
+    A file that :func:`cube.datasets.load_table` reads a partition at a time (above 64 MB)
+    has its texts written, partition by partition, to a :class:`~cube.datasets.TextsOnDisk`
+    in ``spill_to`` (a file without a name), and only its time and class columns kept in
+    the table: the texts of a million passages are not held in memory. Other inputs: the
+    texts as a list.
+
+    Example:
+        >>> frame, docs, source, columns = read_corpus(JobSpec(out=Path("o")), Path("."))
+        >>> len(docs) == len(frame)
+        True
+    """
+    from cube import datasets
+
+    if spec.file is None or not datasets.read_in_partitions(spec.file):
+        frame, source, columns = load_corpus(spec)
+        return frame, frame[columns.text].tolist(), source, columns
+    source = str(spec.file)
+    parts = datasets.read_partitions(spec.file, spec.text_column, encoding=spec.encoding)
+    first = next(parts)
+    text = spec.text_column
+    if "text" in first.columns and text not in first.columns:
+        text = "text"  # TXT files
+    columns = Columns(text=text, time=spec.time_column, classes=spec.class_column)
+    for column, parameter in ((columns.time, "time_column="), (columns.classes, "class_column=")):
+        if column:
+            datasets.require_column(first, column, parameter, source)
+    keep = [c for c in dict.fromkeys((columns.time, columns.classes)) if c]
+    kept: list[pd.DataFrame] = []
+
+    def texts_by_partition():
+        for part in itertools.chain([first], parts):
+            kept.append(datasets.as_python_strings(part[keep]))
+            yield part[text].tolist()
+
+    try:
+        docs = datasets.TextsOnDisk.write(texts_by_partition(), spill_to)
+    except OSError as exc:
+        if exc.errno not in _NO_ROOM:
+            raise
+        raise CubeError(
+            f"cannot keep the texts of {source} in {spill_to} while they are modeled "
+            f"({exc.strerror}); free some space or choose another out="
+        ) from exc
+    frame = pd.concat(kept, ignore_index=True)
+    if spec.sample is not None and spec.sample < len(docs):
+        # The rows load_corpus picks: DataFrame.sample draws positions from the length alone.
+        rows = pd.RangeIndex(len(docs)).to_series().sample(n=spec.sample, random_state=spec.seed)
+        picked = np.sort(rows.to_numpy())
+        frame = frame.iloc[picked].reset_index(drop=True)
+        sampled = docs[picked]
+        docs.close()
+        return frame, sampled, source, columns
+    return frame, docs, source, columns
+
+
+_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
 def classes_for_figures(classes: list[str]) -> list[str]:
     """The most frequent :data:`MAX_CLASSES_SHOWN` classes as they are, the rest as one."""
     counts = pd.Series(classes).value_counts(sort=True)
@@ -336,8 +409,7 @@ def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
     if _cache.enabled():
         keep += (("the cache", _cache.root()),)
     target = check_output_folder(spec.out, spec.force, keep=keep)
-    frame, source, columns = load_corpus(spec)
-    docs = frame[columns.text].tolist()
+    frame, docs, source, columns = read_corpus(spec, spill_to=target.parent)
     timestamps = datasets.time_values(frame, columns.time, source) if columns.time else None
     classes = datasets.class_values(frame, columns.classes, source) if columns.classes else None
     if spec.fit_sample is not None and spec.fit_sample < 2 * MIN_DOCUMENTS:
@@ -358,7 +430,11 @@ def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
     )
     check_corpus_size(len(docs), settings.min_topic_size)
     check_texts(docs, columns.text, source)
-    text_bytes = sum(len(doc.encode("utf-8", "surrogatepass")) for doc in docs)
+    text_bytes = (
+        docs.nbytes
+        if isinstance(docs, TextsOnDisk)
+        else sum(len(doc.encode("utf-8", "surrogatepass")) for doc in docs)
+    )
     check_output_folder(spec.out, spec.force, keep=keep, needed=OUTPUT_SPACE_BASE + 3 * text_bytes)
     check_cache_folder(len(docs))
     model = resolve_model(spec.model)
