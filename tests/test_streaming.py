@@ -301,3 +301,17 @@ def test_cube_topics_memory_stays_flat_with_ten_times_the_rows(tmp_path: Path):
     print(json.dumps({"held": held, "peak": peaks, "texts_of_180000_more": int(texts)}))
     assert held[200_000] - held[20_000] < 0.05 * texts
     assert peaks[200_000] - peaks[20_000] < 0.1 * texts
+
+
+@pytest.mark.model  # the real model: the backend this CPU gets (ONNX reads the texts one by one)
+def test_texts_on_disk_embed_to_the_vectors_of_the_same_texts_in_a_list(tmp_path, passages):
+    from cube.datasets import TextsOnDisk
+    from cube.embeddings import embed_with_stats
+
+    texts = passages[:40] + passages[5:8]  # repeats: encoded once
+    embed_with_stats(passages[30:40])  # some in the cache already
+    on_disk = TextsOnDisk.write([texts[:25], texts[25:]], tmp_path)
+    kept, stats = embed_with_stats(on_disk, in_memory=False)
+    assert (stats.texts, stats.duplicates, stats.cached, stats.encoded) == (43, 3, 10, 30)
+    expected, again = embed_with_stats(texts)
+    assert again.encoded == 0 and np.asarray(kept).tobytes() == expected.tobytes()

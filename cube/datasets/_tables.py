@@ -337,7 +337,9 @@ def _streamed_batches(path: Path, kind: str, rows: int, encoding: str | None):
         import pyarrow.parquet as pq
 
         try:
-            parquet = pq.ParquetFile(path)
+            # Without pre_buffer, pyarrow keeps every row group it has read buffered until
+            # the end (380 MB of a million passages, the whole file).
+            parquet = pq.ParquetFile(path, pre_buffer=False)
         except Exception as exc:
             raise _unreadable_parquet(path, exc) from exc
         return (batch.to_pandas() for batch in parquet.iter_batches(batch_size=rows))

@@ -11,6 +11,7 @@ import errno
 import itertools
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -361,6 +362,8 @@ def read_corpus(
             f"({exc.strerror}); free some space or choose another out="
         ) from exc
     frame = pd.concat(kept, ignore_index=True)
+    if "pyarrow" in sys.modules:  # what Arrow's pool kept of the partitions goes back now
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
     if spec.sample is not None and spec.sample < len(docs):
         # The rows load_corpus picks: DataFrame.sample draws positions from the length alone.
         rows = pd.RangeIndex(len(docs)).to_series().sample(n=spec.sample, random_state=spec.seed)
