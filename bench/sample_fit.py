@@ -7,6 +7,9 @@ seed 1 gives the agreement two full fits reach by chance. Each sample size runs
 `cube.topics.fit_on_sample` (seed 0: UMAP and HDBSCAN on the sample, the smallest topic scaled
 to the sample, every other passage to its most similar topic embedding by the fit's outlier
 rule). Agreement is the adjusted Rand index over all passages, and over the assigned ones only.
+The quality line (`cube.topics.evaluate`) of each fit is printed twice: counted over the
+sample's passages, as `cube topics` reports it after a sample fit, and over every passage (the
+sample's words, every passage's topic), beside the full fit's.
 
 The other way to assign is measured beside it, on the same fits: UMAP's ``transform`` of the
 passages outside the sample into the sample's 5-D space, then HDBSCAN's ``approximate_predict``
@@ -16,6 +19,7 @@ passages outside the sample into the sample's 5-D space, then HDBSCAN's ``approx
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 
 import numpy as np
@@ -32,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     vectors = cube.embed(docs)
     settings = cube.topics.TopicSettings()
     started = time.perf_counter()
-    full = np.asarray(cube.topics.fit(docs, vectors, seed=0).topics_)
+    full_model = cube.topics.fit(docs, vectors, seed=0)
+    full = np.asarray(full_model.topics_)
     seconds = time.perf_counter() - started
     other = np.asarray(cube.topics.fit(docs, vectors, seed=1).topics_)
     print(
@@ -40,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{np.mean(full == -1):.1%} in none; ARI with a full fit of seed 1: "
         f"{adjusted_rand_score(full, other):.3f}"
     )
+    print(f"  quality: {_line(cube.topics.evaluate(full_model, docs))}")
     for size in (int(s) for s in args.sizes.split(",")):
         started = time.perf_counter()
         made = cube.topics.fit_on_sample(docs, vectors, sample_size=size, seed=0)
@@ -73,7 +79,29 @@ def main(argv: list[str] | None = None) -> int:
             f"ARI {adjusted_rand_score(full[rest], predicted):.3f} "
             f"({np.mean(predicted == -1):.1%} in none)"
         )
+        sampled = [docs[i] for i in made.sample]
+        every = dataclasses.replace(
+            cube.topics.TopicWords.from_bertopic(made.topic_model), labels=topics
+        )
+        print(
+            f"  quality over the sample's {len(sampled):,} passages (as reported): "
+            f"{_line(cube.topics.evaluate(made.topic_model, sampled))}"
+        )
+        print(
+            f"  quality over every passage ({len(docs):,}):{'':>15}"
+            f"{_line(cube.topics.evaluate(every, docs))}"
+        )
     return 0
+
+
+def _line(quality) -> str:
+    """The headline numbers of ``cube.topics.evaluate``'s overall row."""
+    overall = quality.loc["overall"]
+    return (
+        f"NPMI {overall['npmi']:+.3f}, c_npmi {overall['c_npmi']:+.3f}, "
+        f"diversity@10 {overall['diversity@10']:.2f}, "
+        f"{overall['outlier_share']:.1%} in none, {int(overall['n_topics'])} topics"
+    )
 
 
 if __name__ == "__main__":
