@@ -71,8 +71,8 @@ def format_summary(summary: dict[str, Any], out: Path) -> str:
     stages = ", ".join(f"{name} {seconds[name]:.1f}s" for name in STAGES)
     quality = summary["quality"]
     return (
-        f"{summary['topics']} topics in {summary['documents']} documents "
-        f"({summary['outliers']} in no topic) -> {out}\n"
+        f"{summary['topics']} topics in {summary['documents']:,} documents "
+        f"({summary['outliers']:,} in no topic) -> {out}\n"
         f"quality: {quality_headline(quality)} (per topic: quality.csv)\n"
         + duplicates_line(summary)
         + f"time: {seconds['total']:.1f}s ({stages})"

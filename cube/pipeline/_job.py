@@ -320,7 +320,7 @@ def _work(
         with timings.stage("represent", say):  # the words from every document's counts
             words_from_every_document(topic_model, modeled_docs, all_topics, picked, client=client)
     n_topics = len(set(topics) - {-1})
-    say(f"      {n_topics} topics; {sum(t == -1 for t in topics)} documents in no topic (-1)")
+    say(f"      {n_topics} topics; {sum(t == -1 for t in topics):,} documents in no topic (-1)")
     with timings.stage("evaluate", say):
         quality = evaluate(topic_model, fitted_docs)
     with timings.stage("figures", say):

@@ -443,7 +443,7 @@ def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
     model = resolve_model(spec.model)
     backend = choose_backend(spec.backend, model)  # 'onnx' where it cannot run: now
     formats, skipped = check_figure_formats(spec.formats)
-    say(f"      {len(docs)} documents from {source}")
+    say(f"      {len(docs):,} documents from {source}")
     return Plan(
         spec=spec,
         target=target,
