@@ -39,7 +39,7 @@ def _store_rows(cache: Path) -> dict[bytes, bytes]:
 def test_a_local_cluster_fills_the_same_cache_as_one_process(
     texts, tmp_path, cube_cache, monkeypatch
 ):
-    alone = cube.embed(texts[:300])
+    alone, alone_stats = cube.embeddings.embed_with_stats(texts[:300])
     here = _store_rows(cube_cache)
     on_cluster = tmp_path / "cluster-cache"
     on_cluster.mkdir()
@@ -54,7 +54,8 @@ def test_a_local_cluster_fills_the_same_cache_as_one_process(
         vectors, stats = cube.embeddings.embed_with_stats(texts[:300], client=client)
     assert os.getpid() not in pids and len(pids) == 2  # other processes encoded them
     assert "2 worker(s)" in said[0] and "dashboard http://127.0.0.1:" in said[0]
-    assert stats.encoded == 300 and stats.backend == "onnx"
+    # The backend this CPU gets (int8 ONNX, or PyTorch where int8 products can overflow).
+    assert stats.encoded == 300 and stats.backend == alone_stats.backend
     np.testing.assert_array_equal(vectors, alone)  # bit for bit
     assert _store_rows(on_cluster) == here  # identical caches
     assert list((on_cluster / "embeddings").rglob("*.vec"))  # written by the workers
@@ -201,3 +202,80 @@ def test_words_counted_and_documents_assigned_on_the_workers_are_the_ones_made_h
     assert in_memory.topics == made.topics and in_memory.threshold == made.threshold
     assert again.topic_model.get_topics() == made.topic_model.get_topics()
     assert again.topic_model.topic_sizes_ == made.topic_model.topic_sizes_
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@CLUSTER[0]
+@CLUSTER[1]
+def test_cube_topics_on_a_running_cluster_writes_what_one_process_writes(sotu_600, tmp_path):
+    """`--scheduler` with a cluster cube did not start: a `dask scheduler` and two `dask worker`
+    processes, as on a real cluster, sharing the cache folder. The command's results are those
+    of the same command in one process, and the cluster is left running for its owner."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    source = tmp_path / "passages.csv"
+    pd.DataFrame({"text": sotu_600["docs"]}).to_csv(source, index=False)
+    empty = tmp_path / "cluster-cache"  # the workers embed every passage into it
+    empty.mkdir()
+    (empty / "onnx").symlink_to((sotu_600["cache"] / "onnx").readlink(), target_is_directory=True)
+    caches = {"one": sotu_600["cache"], "cluster": empty}
+    dask = [sys.executable, "-m", "dask"]
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    on_cluster = {**os.environ, "CUBE_CACHE_DIR": str(empty)}
+    started = [
+        subprocess.Popen(
+            [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            **quiet,
+        )
+    ]
+    try:
+        for _ in range(2):
+            started.append(
+                subprocess.Popen(
+                    [*dask, "worker", address, "--nthreads", "1", "--no-dashboard"],
+                    env=on_cluster,
+                    **quiet,
+                )
+            )
+        from distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+        common = ["--fit-sample", "300", "--formats", "html", "--sample", "all"]
+        runs = {
+            "one": [],
+            "cluster": ["--scheduler", address],
+        }
+        for name, extra in runs.items():
+            done = subprocess.run(
+                [sys.executable, "-m", "cube", "topics", str(source), "--out",
+                 str(tmp_path / name), *common, *extra],
+                capture_output=True, text=True,
+                env={**os.environ, "TQDM_DISABLE": "1", "CUBE_CACHE_DIR": str(caches[name])},
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+        assert list(empty.glob("embeddings/*/*.vec"))  # the workers' vectors
+        for name in ("documents.csv", "topics.csv", "quality.csv"):
+            assert (tmp_path / "one" / name).read_bytes() == (
+                tmp_path / "cluster" / name
+            ).read_bytes(), name
+        summary = (tmp_path / "cluster" / "summary.json").read_text()
+        assert address in summary  # "embedded_on": {"dask_scheduler": ...}
+        assert all(process.poll() is None for process in started)  # not cube's to stop
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            process.wait(timeout=30)
