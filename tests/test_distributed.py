@@ -48,10 +48,14 @@ def test_a_local_cluster_fills_the_same_cache_as_one_process(
     monkeypatch.setattr(_dask, "MIN_PARTITION", 1)
     monkeypatch.setattr(_dask, "PARTITION_TEXTS", 10)  # 30 tasks, 8 in flight at a time
     said: list[str] = []
+    environment = dict(os.environ)
     with cube.distributed.cluster(workers=2, say=said.append) as client:
         assert len(client.scheduler_info()["workers"]) == 2
         pids = set(client.run(os.getpid).values())
         vectors, stats = cube.embeddings.embed_with_stats(texts[:300], client=client)
+    # Dask's nannies set OMP_NUM_THREADS=1 and more here for their workers: undone on exit,
+    # or processes started later inherit one BLAS thread (and another UMAP reduction).
+    assert dict(os.environ) == environment
     assert os.getpid() not in pids and len(pids) == 2  # other processes encoded them
     assert "2 worker(s)" in said[0] and "dashboard http://127.0.0.1:" in said[0]
     # The backend this CPU gets (int8 ONNX, or PyTorch where int8 products can overflow).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -71,6 +72,8 @@ def cluster(
             from cube.embeddings._onnx import workers as cores  # the cores this process may use
 
             threads = threads_per_worker or max(1, cores() // workers)
+            # Runs last, once the cluster is closed: see _restore_environment.
+            stack.callback(_restore_environment, dict(os.environ))
             local = stack.enter_context(
                 LocalCluster(
                     n_workers=workers,
@@ -78,7 +81,9 @@ def cluster(
                     processes=True,
                     host="127.0.0.1",
                     dashboard_address=DASHBOARD,
-                    silence_logs=logging.ERROR,
+                    # Not ERROR: a worker whose scheduler stops first (Ctrl-C) logs its
+                    # failed heartbeat with a traceback; a task that fails still raises here.
+                    silence_logs=logging.CRITICAL,
                 )
             )
             client = stack.enter_context(Client(local))
@@ -87,3 +92,18 @@ def cluster(
         count = len(client.scheduler_info().get("workers", {}))
         say(f"      Dask: {count} worker(s) at {client.scheduler.address}; dashboard {link}")
         yield client
+
+
+def _restore_environment(before: dict[str, str]) -> None:
+    """This process's environment as it was before a ``LocalCluster`` started.
+
+    Dask's nannies set variables for their workers in the parent's own environment
+    (``OMP_NUM_THREADS=1``, ``OPENBLAS_NUM_THREADS=1``, ``MKL_NUM_THREADS=1``, ...) and leave
+    them there: every process started afterwards inherited one BLAS thread, which changes
+    UMAP's reduction, so a ``cube topics`` run from the same notebook found other topics.
+    """
+    for key in set(os.environ) - set(before):
+        del os.environ[key]
+    for key, value in before.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
