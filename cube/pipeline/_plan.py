@@ -300,16 +300,29 @@ def load_corpus(spec: JobSpec) -> tuple[pd.DataFrame, str, Columns]:
     else:
         frame = datasets.load_table(spec.file, spec.text_column, encoding=spec.encoding)
         source = str(spec.file)
-        text = spec.text_column
-        if "text" in frame.columns and text not in frame.columns:
-            text = "text"  # TXT files
-        columns = Columns(text=text, time=spec.time_column, classes=spec.class_column)
-    for column, parameter in ((columns.time, "time_column="), (columns.classes, "class_column=")):
-        if column:
-            datasets.require_column(frame, column, parameter, source)
+        columns = _file_columns(spec, frame)
+    _require_columns(frame, columns, source)
     if spec.sample is not None and spec.sample < len(frame):
         frame = frame.sample(n=spec.sample, random_state=spec.seed).sort_index()
     return frame.reset_index(drop=True), source, columns
+
+
+def _file_columns(spec: JobSpec, table: pd.DataFrame) -> Columns:
+    """The columns to read from a file's table (or its first partition): a TXT file's texts
+    are in ``text`` whatever ``text_column`` says."""
+    text = spec.text_column
+    if "text" in table.columns and text not in table.columns:
+        text = "text"  # TXT files
+    return Columns(text=text, time=spec.time_column, classes=spec.class_column)
+
+
+def _require_columns(table: pd.DataFrame, columns: Columns, source: str) -> None:
+    """The time and class columns asked for are in the table (else one line naming them)."""
+    from cube import datasets
+
+    for column, parameter in ((columns.time, "time_column="), (columns.classes, "class_column=")):
+        if column:
+            datasets.require_column(table, column, parameter, source)
 
 
 def read_corpus(
@@ -337,20 +350,15 @@ def read_corpus(
     source = str(spec.file)
     parts = datasets.read_partitions(spec.file, spec.text_column, encoding=spec.encoding)
     first = next(parts)
-    text = spec.text_column
-    if "text" in first.columns and text not in first.columns:
-        text = "text"  # TXT files
-    columns = Columns(text=text, time=spec.time_column, classes=spec.class_column)
-    for column, parameter in ((columns.time, "time_column="), (columns.classes, "class_column=")):
-        if column:
-            datasets.require_column(first, column, parameter, source)
+    columns = _file_columns(spec, first)
+    _require_columns(first, columns, source)
     keep = [c for c in dict.fromkeys((columns.time, columns.classes)) if c]
     kept: list[pd.DataFrame] = []
 
     def texts_by_partition():
         for part in itertools.chain([first], parts):
             kept.append(datasets.as_python_strings(part[keep]))
-            yield part[text].tolist()
+            yield part[columns.text].tolist()
 
     try:
         docs = datasets.TextsOnDisk.write(texts_by_partition(), spill_to)
