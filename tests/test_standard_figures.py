@@ -426,7 +426,7 @@ def test_each_figure_has_alt_text_from_its_own_data(run):
     assert largest in texts["barchart"] and largest in texts["documents_map"]
     outliers = list(model.topics_).count(-1)
     assert f"{outliers} passages (" in texts["documents_map"]
-    assert f"{len(run['docs'])} passages as dots" in texts["documents_map"]
+    assert f"{len(run['docs']):,} passages as dots" in texts["documents_map"]
     first = next(t for t in figures["topics_over_time"].data if t.type == "scatter")
     peak = int(np.argmax(first.y))
     assert (
@@ -494,6 +494,9 @@ def test_a_tree_of_many_topics_joins_the_largest_and_says_so(run):
     alt = cube.figures.describe(model, {"hierarchy": fig})["hierarchy"]  # its alt text
     assert alt.startswith(f"A tree of the 5 largest of {total} topics:"), alt
     named = re.findall(r"“([^”]+)”", alt)
-    assert len(named) == 2 and set(named) <= {
-        topic_name(model, t) for t in topics_by_size(model)[:5]
+    first = tree.iloc[0]  # the tree's first join: the pair the alt text names
+    assert "first two topics joined" in alt
+    assert set(named) == {
+        topic_name(model, first["Child_Left_ID"]),
+        topic_name(model, first["Child_Right_ID"]),
     }

@@ -32,7 +32,7 @@ def _largest(topic_model: BERTopic, n: int = 3) -> list[str]:
     counts = Counter(int(t) for t in topic_model.topics_)
     total = sum(counts.values())
     return [
-        f"“{topic_name(topic_model, t)}” ({counts[t]} passages, {counts[t] / total:.0%})"
+        f"“{topic_name(topic_model, t)}” ({counts[t]:,} passages, {counts[t] / total:.0%})"
         for t in topics_by_size(topic_model)[:n]
     ]
 
@@ -60,14 +60,14 @@ def _documents_map(topic_model: BERTopic, fig: Any) -> str:
     outliers = int((topics == -1).sum())
     drawn = sum(len(trace.x) for trace in fig.data)
     count = (
-        f"{len(topics)}"
+        f"{len(topics):,}"
         if drawn >= len(topics)
         else f"{drawn:,} (a seeded sample) of {len(topics):,}"
     )
     return (
         f"{count} passages as dots placed by meaning and coloured by topic, each topic "
         f"labelled where its passages sit; the largest are {_listing(_largest(topic_model))}. "
-        f"{outliers} passages ({outliers / len(topics):.0%}) are in no topic "
+        f"{outliers:,} passages ({outliers / len(topics):.0%}) are in no topic "
         f"(“{OUTLIER_NAME}”). Read neighbours, not distances."
     )
 
@@ -92,7 +92,9 @@ def _hierarchy(topic_model: BERTopic, fig: Any) -> str:
     leaves = [int(t) for t in fig.data[-1].customdata]  # the tree's topics (the largest 100)
     shown = [t for t in ranked if t in set(leaves)]
     pair = _most_alike_pair(topic_model, shown)
-    alike = f" The two topics whose embeddings are most alike are {pair}." if pair else ""
+    alike = (
+        f" The first two topics joined, the most alike in their words, are {pair}." if pair else ""
+    )
     which = _which(len(shown), len(ranked), article=True)
     return (
         f"A tree of {which}: topics on the left, joined step by step into broader themes; "
@@ -101,14 +103,15 @@ def _hierarchy(topic_model: BERTopic, fig: Any) -> str:
 
 
 def _most_alike_pair(topic_model: BERTopic, topics: list[int]) -> str:
-    """The two most alike of ``topics`` by their embeddings."""
-    vectors = getattr(topic_model, "topic_embeddings_", None)
-    if vectors is None or len(topics) < 2:
+    """The two of ``topics`` the tree joins first: the pair whose c-TF-IDF rows are most alike
+    (the tree's measure, :func:`cube.topics.topic_tree`; Ward linkage joins it first)."""
+    weights = getattr(topic_model, "c_tf_idf_", None)
+    if weights is None or len(topics) < 2:
         return ""
+    from sklearn.metrics.pairwise import cosine_similarity
+
     offset = int(getattr(topic_model, "_outliers", 0))
-    rows = np.asarray(vectors)[[t + offset for t in topics]]
-    unit = rows / np.linalg.norm(rows, axis=1, keepdims=True)
-    similarity = unit @ unit.T
+    similarity = cosine_similarity(weights[[t + offset for t in topics]])
     np.fill_diagonal(similarity, -np.inf)
     i, j = np.unravel_index(np.argmax(similarity), similarity.shape)
     return f"“{topic_name(topic_model, topics[i])}” and “{topic_name(topic_model, topics[j])}”"
