@@ -74,6 +74,7 @@ def cluster(
             threads = threads_per_worker or max(1, cores() // workers)
             # Runs last, once the cluster is closed: see _restore_environment.
             stack.callback(_restore_environment, dict(os.environ))
+            stack.enter_context(_worker_environment(threads))
             local = stack.enter_context(
                 LocalCluster(
                     n_workers=workers,
@@ -92,6 +93,28 @@ def cluster(
         count = len(client.scheduler_info().get("workers", {}))
         say(f"      Dask: {count} worker(s) at {client.scheduler.address}; dashboard {link}")
         yield client
+
+
+def _worker_environment(threads: int) -> contextlib.AbstractContextManager:
+    """Dask's settings for the environment its nannies give new workers, changed in two ways.
+
+    ``MALLOC_TRIM_THRESHOLD_`` is left unset: set at all, it fixes glibc's mmap threshold at
+    128 KB, so every large array (a model's activations, a matrix product's result) is mapped
+    and zero-filled afresh; PyTorch embedded at 1.5 times the time one process took on the same
+    cores. And the BLAS libraries get the threads the worker is given, not 1.
+    """
+    import dask
+
+    count = str(threads)
+    return dask.config.set(
+        {
+            "distributed.nanny.pre-spawn-environ": {
+                "OMP_NUM_THREADS": count,
+                "MKL_NUM_THREADS": count,
+                "OPENBLAS_NUM_THREADS": count,
+            }
+        }
+    )
 
 
 def _restore_environment(before: dict[str, str]) -> None:
