@@ -61,7 +61,11 @@ class TextsOnDisk(Sequence[str]):
     @property
     def nbytes(self) -> int:
         """The texts' size in UTF-8."""
-        return int((self._ends - self._starts).sum())
+        return int(self.sizes().sum())
+
+    def sizes(self) -> np.ndarray:
+        """Each text's size in UTF-8 bytes (read from the index: no text is read)."""
+        return self._ends - self._starts
 
     @overload
     def __getitem__(self, index: int) -> str: ...

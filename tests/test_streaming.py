@@ -189,6 +189,8 @@ def test_texts_on_disk_read_back_as_written_and_leave_no_file(tmp_path: Path):
     view = texts.take([3, 1])  # nothing read until indexed, in that order
     assert list(view) == [whole[3], whole[1]] and view[0:2] == [whole[3], whole[1]]
     assert texts.nbytes == sum(len(t.encode("utf-8", "surrogatepass")) for t in whole)
+    sizes = [len(t.encode("utf-8", "surrogatepass")) for t in whole]
+    assert texts.sizes().tolist() == sizes  # from the index, nothing read
     with pytest.raises(IndexError):
         texts[4]
     with pytest.raises(TypeError, match="send slices"):
