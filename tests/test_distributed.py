@@ -46,7 +46,7 @@ def test_a_local_cluster_fills_the_same_cache_as_one_process(
     (on_cluster / "onnx").symlink_to((cube_cache / "onnx").readlink(), target_is_directory=True)
     monkeypatch.setenv("CUBE_CACHE_DIR", str(on_cluster))
     monkeypatch.setattr(_dask, "MIN_PARTITION", 1)
-    monkeypatch.setattr(_dask, "PARTITION_TEXTS", 10)  # 30 tasks, 8 in flight at a time
+    monkeypatch.setattr(_dask, "PARTITION_TEXTS", 16)  # 19 tasks, 8 in flight at a time
     said: list[str] = []
     environment = dict(os.environ)
     with cube.distributed.cluster(workers=2, say=said.append) as client:
