@@ -13,7 +13,8 @@ sets: cost per passage at the largest size against the smallest (goal <= 1.2), a
 LocalCluster against one process at each size (goal: overhead <= 10 %).
 
 A million passages take some 2.6 hours to embed on 2 cores. With ``--embed-at-most N``, a
-larger size is measured in two parts. The embedding: `cube embed` on a seeded N of its
+larger size is measured in two parts (sizes up to N run whole). The embedding: `cube embed` on
+a seeded N of its (or ``--embed-measured M``: M of its)
 passages (in the run's mode: `--workers 2` for workers2), in a fresh process on an empty
 cache, timed whole (model loading and the cluster's start included, so the projection below
 scales those fixed costs up with the passages: conservative, most of all for workers2). The
@@ -197,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="above this many passages, time cube embed on this many, run the rest on stand-ins",
     )
+    parser.add_argument(
+        "--embed-measured",
+        type=int,
+        default=None,
+        help="with --embed-at-most: embed this many of a larger size (default: that many)",
+    )
     parser.add_argument("--fit-sample", type=int, default=None, help="cube topics --fit-sample")
     parser.add_argument("--min-topic-size", type=int, default=None, help="... --min-topic-size")
     args = parser.parse_args(argv)
@@ -221,9 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         file = corpus_file(n, work)
         for mode in modes:
             fill, embedded, how = None, None, ""
+            measured = args.embed_measured or args.embed_at_most
             if args.embed_at_most is not None and n > args.embed_at_most:
                 embedded, part, part_cache = embed_seconds(
-                    file, args.embed_at_most, onnx_cache / "onnx", work, mode
+                    file, measured, onnx_cache / "onnx", work, mode
                 )
                 fill = functools.partial(
                     fill_stand_ins, file, embedded=part, embedded_cache=part_cache
@@ -235,9 +243,9 @@ def main(argv: list[str] | None = None) -> int:
             s = r["summary"]["seconds"]
             r["projected"] = r["wall"]
             if embedded is not None:  # the embedding at its measured cost per passage, for all
-                r["projected"] = r["wall"] + embedded / args.embed_at_most * n
+                r["projected"] = r["wall"] + embedded / measured * n
                 how = (
-                    f"stand-in vectors; cube embed on {args.embed_at_most:,} of them "
+                    f"stand-in vectors; cube embed on {measured:,} of them "
                     f"{embedded:.1f} s, so projected {r['projected']:.1f} s, "
                     f"{r['projected'] / n * 1000:.2f} ms/passage; "
                 )
