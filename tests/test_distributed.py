@@ -13,7 +13,7 @@ import pytest
 
 import cube
 from cube._store import VectorStore
-from cube.embeddings import _dask
+from cube.embeddings import _dask, _onnx
 
 CLUSTER = [pytest.mark.slow, pytest.mark.model]  # worker processes, the real model
 
@@ -52,6 +52,9 @@ def test_a_local_cluster_fills_the_same_cache_as_one_process(
     with cube.distributed.cluster(workers=2, say=said.append) as client:
         assert len(client.scheduler_info()["workers"]) == 2
         pids = set(client.run(os.getpid).values())
+        threads = str(max(1, _onnx.workers() // 2))  # each worker's share of the cores
+        for seen in client.run(lambda: dict(os.environ)).values():  # see _worker_environment
+            assert "MALLOC_TRIM_THRESHOLD_" not in seen and seen["OMP_NUM_THREADS"] == threads
         vectors, stats = cube.embeddings.embed_with_stats(texts[:300], client=client)
     # Dask's nannies set OMP_NUM_THREADS=1 and more here for their workers: undone on exit,
     # or processes started later inherit one BLAS thread (and another UMAP reduction).
@@ -74,13 +77,14 @@ def test_a_local_cluster_fills_the_same_cache_as_one_process(
 @CLUSTER[0]
 @CLUSTER[1]
 def test_a_worker_killed_mid_embedding_loses_nothing(texts, tmp_path, cube_cache, monkeypatch):
+    texts = texts[:320]
     reference = cube.embed(texts)
     fresh = tmp_path / "cache"
     fresh.mkdir()
     (fresh / "onnx").symlink_to((cube_cache / "onnx").readlink(), target_is_directory=True)
     monkeypatch.setenv("CUBE_CACHE_DIR", str(fresh))
     monkeypatch.setattr(_dask, "MIN_PARTITION", 1)
-    monkeypatch.setattr(_dask, "PARTITION_TEXTS", 30)  # 20 tasks
+    monkeypatch.setattr(_dask, "PARTITION_TEXTS", 16)  # 20 tasks, a full PyTorch pass each
     result: dict = {}
     with cube.distributed.cluster(workers=2, say=lambda _: None) as client:
         pids = list(client.run(os.getpid).values())
@@ -237,7 +241,13 @@ def test_cube_topics_on_a_running_cluster_writes_what_one_process_writes(sotu_60
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    on_cluster = {**os.environ, "CUBE_CACHE_DIR": str(empty)}
+    # Started as docs/scale.md tells a cluster's owner: without Dask's MALLOC_TRIM_THRESHOLD_.
+    settings = tmp_path / "dask-config"
+    settings.mkdir()
+    (settings / "cube-workers.yaml").write_text(
+        "distributed:\n  nanny:\n    pre-spawn-environ:\n      MALLOC_TRIM_THRESHOLD_: null\n"
+    )
+    on_cluster = {**os.environ, "CUBE_CACHE_DIR": str(empty), "DASK_CONFIG": str(settings)}
     started = [
         subprocess.Popen(
             [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
@@ -257,6 +267,8 @@ def test_cube_topics_on_a_running_cluster_writes_what_one_process_writes(sotu_60
 
         with Client(address, timeout="60s") as client:
             client.wait_for_workers(2, timeout=120)
+            environments = client.run(lambda: dict(os.environ)).values()
+            assert all("MALLOC_TRIM_THRESHOLD_" not in e for e in environments)
         common = ["--fit-sample", "300", "--formats", "html", "--sample", "all"]
         runs = {
             "one": [],
