@@ -165,7 +165,11 @@ def fill_stand_ins(file: Path, cache: Path, embedded: Path, embedded_cache: Path
 def tree_rss(process: psutil.Process) -> dict[str, int]:
     """Resident bytes of ``process`` and of each of its descendants, named by what they run."""
     sizes: dict[str, int] = {}
-    for p in [process, *process.children(recursive=True)]:
+    try:
+        family = [process, *process.children(recursive=True)]
+    except psutil.Error:  # it has just ended
+        return sizes
+    for p in family:
         with contextlib.suppress(psutil.Error):
             name = "cube" if p.pid == process.pid else _what_runs(p)
             sizes[name] = sizes.get(name, 0) + p.memory_info().rss

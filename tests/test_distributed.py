@@ -46,7 +46,7 @@ def test_a_local_cluster_fills_the_same_cache_as_one_process(
     (on_cluster / "onnx").symlink_to((cube_cache / "onnx").readlink(), target_is_directory=True)
     monkeypatch.setenv("CUBE_CACHE_DIR", str(on_cluster))
     monkeypatch.setattr(_dask, "MIN_PARTITION", 1)
-    monkeypatch.setattr(_dask, "PARTITION_TEXTS", 16)  # 19 tasks, 8 in flight at a time
+    monkeypatch.setattr(_dask, "PARTITION_TEXTS", 16)  # 16 texts a task (fewer at the end)
     said: list[str] = []
     environment = dict(os.environ)
     with cube.distributed.cluster(workers=2, say=said.append) as client:
@@ -84,7 +84,7 @@ def test_a_worker_killed_mid_embedding_loses_nothing(texts, tmp_path, cube_cache
     (fresh / "onnx").symlink_to((cube_cache / "onnx").readlink(), target_is_directory=True)
     monkeypatch.setenv("CUBE_CACHE_DIR", str(fresh))
     monkeypatch.setattr(_dask, "MIN_PARTITION", 1)
-    monkeypatch.setattr(_dask, "PARTITION_TEXTS", 16)  # 20 tasks, a full PyTorch pass each
+    monkeypatch.setattr(_dask, "PARTITION_TEXTS", 16)  # a full PyTorch pass (fewer at the end)
     result: dict = {}
     with cube.distributed.cluster(workers=2, say=lambda _: None) as client:
         pids = list(client.run(os.getpid).values())
@@ -110,6 +110,25 @@ def test_a_worker_killed_mid_embedding_loses_nothing(texts, tmp_path, cube_cache
     np.testing.assert_array_equal(result["vectors"], reference)
     rows = _store_rows(fresh)
     assert len(rows) == len(set(texts))  # every text's vector is in the cache, and only those
+
+
+def test_partitions_cover_every_row_once_and_shrink_so_workers_finish_together():
+    for total, largest, workers in [
+        (20_000, 2_000, 2),
+        (1_000, 200, 2),
+        (150, 2_000, 4),
+        (1, 16, 2),
+    ]:
+        bounds = list(_dask.partitions(total, largest, workers))
+        rows = np.concatenate([np.arange(start, stop) for start, stop in bounds])
+        np.testing.assert_array_equal(rows, np.arange(total))  # each row once, in order
+        sizes = [stop - start for start, stop in bounds]
+        assert max(sizes) <= max(largest, _dask.MIN_PARTITION)
+        assert sizes == sorted(sizes, reverse=True)  # large while much is left, then smaller
+        assert all(size >= _dask.MIN_PARTITION for size in sizes[:-1])
+    sizes = [stop - start for start, stop in _dask.partitions(20_000, 2_000, 2)]
+    # The last tasks are small: no worker idles while the other finishes a large one.
+    assert sizes[0] == 2_000 and sizes[-2] == _dask.MIN_PARTITION
 
 
 def test_cluster_options_fail_fast():

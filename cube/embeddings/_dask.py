@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +33,22 @@ if TYPE_CHECKING:
 
 PARTITION_TEXTS = 2_000  # texts per task at most: ~20 s on one core, little to redo if lost
 MIN_PARTITION = 100  # and at least (fewer texts per task: more scheduling than work)
+
+
+def partitions(total: int, largest: int, workers: int) -> Iterator[tuple[int, int]]:
+    """(start, stop) of each task's rows: ``largest`` rows while much is left, then a share of
+    what is left (a ``2 * workers``-th), down to :data:`MIN_PARTITION`, so the workers finish
+    together rather than one idling through the other's last large task.
+
+    Example:
+        >>> [stop - start for start, stop in partitions(1_000, 200, 2)]
+        [200, 200, 150, 113, 100, 100, 100, 37]
+    """
+    start = 0
+    while start < total:
+        size = max(MIN_PARTITION, min(largest, -(-(total - start) // (2 * workers))))
+        yield start, min(total, start + size)
+        start += size
 
 
 def _worker_threads() -> int:
@@ -99,11 +115,11 @@ def encode_on_cluster(
     """Encode ``texts`` on ``client``'s workers into ``store``; their vectors, read back from it
     (``read_back=False``: only checked to be there, None returned).
 
-    ``partition``: texts per task (default: four tasks per worker, within
+    ``partition``: texts per task at most (default: four tasks per worker, within
     :data:`MIN_PARTITION` … :data:`PARTITION_TEXTS`).
     """
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
     if partition is None:  # at least four tasks per worker, so every worker has work
-        workers = max(1, len(client.scheduler_info().get("workers", {})))
         partition = max(MIN_PARTITION, min(PARTITION_TEXTS, -(-len(texts) // (4 * workers))))
     if store is None:
         raise InputError(
@@ -121,8 +137,9 @@ def encode_on_cluster(
     # per length (at 10 texts a partition, 12 times the work); the longest start first.
     order = np.argsort(-_lengths(texts), kind="stable")
 
-    def submit(start: int):
-        rows = order[start : start + partition]
+    def submit(rows_from_to: tuple[int, int]):
+        start, stop = rows_from_to
+        rows = order[start:stop]
         return client.submit(
             _embed_partition,
             texts[rows] if isinstance(texts, TextsOnDisk) else [texts[i] for i in rows],
@@ -141,8 +158,8 @@ def encode_on_cluster(
     show = len(texts) >= 256 if show_progress is None else show_progress
     bar = progress(total=len(texts), desc="Embedding on the cluster", unit="text", disable=not show)
     try:
-        starts = range(0, len(texts), partition)
-        for done in results_as_finished(client, submit, starts, in_flight):
+        tasks = partitions(len(texts), partition, workers)
+        for done in results_as_finished(client, submit, tasks, in_flight):
             bar.update(done)
     finally:
         bar.close()
