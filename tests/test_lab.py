@@ -142,6 +142,8 @@ def _notebook_with_a_solution(path):
         {"cell_type": "code", "metadata": {"tags": ["solution"]}, "source": "print('the-solution-' + 'ran')",
          "outputs": [], "execution_count": None},
     ]  # fmt: skip
+    for number, cell in enumerate(cells):  # nbformat 4.5 cells have ids
+        cell["id"] = f"cell-{number}"
     nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     path.write_text(json.dumps(nb))
 
