@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -53,6 +54,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 MODES = {"one": [], "workers2": ["--workers", "2"]}
+KEYS = ("projected", "projected_scaled")  # a run's seconds, two ways (see EmbeddingTime)
 
 
 def corpus_file(n: int, folder: Path) -> Path:
@@ -95,24 +97,35 @@ def embed_seconds(
 FIXED_PROBE = 64  # passages: `cube embed` on these times the embedding's fixed cost
 
 
-def projected_embedding(file: Path, n: int, measured: int, onnx: Path, work: Path, mode: str):
-    """Seconds to embed all ``n`` of ``file``'s passages in ``mode``, projected two ways from
-    `cube embed` on ``measured`` of them and on ``FIXED_PROBE`` of them; with what was timed,
-    and the passages embedded and their cache (for the stand-ins)."""
+@dataclasses.dataclass(frozen=True)
+class EmbeddingTime:
+    """`cube embed` timed on ``measured`` passages (``whole`` s) and on :data:`FIXED_PROBE` of
+    them (``fixed`` s, the fixed cost); the rest is derived."""
+
+    measured: int
+    whole: float
+    fixed: float
+
+    @property
+    def per_passage(self) -> float:
+        return (self.whole - self.fixed) / (self.measured - FIXED_PROBE)
+
+    def projected(self, n: int) -> float:
+        """All ``n`` passages: the fixed cost, then the rest at the cost per passage."""
+        return self.fixed + self.per_passage * (n - FIXED_PROBE)
+
+    def scaled(self, n: int) -> float:
+        """All ``n`` passages, cruder: the measured whole time, fixed cost and all, times n / M."""
+        return self.whole / self.measured * n
+
+
+def time_embedding(file: Path, measured: int, onnx: Path, work: Path, mode: str):
+    """`cube embed` in ``mode`` on ``measured`` of ``file``'s passages and on
+    :data:`FIXED_PROBE` of those; with the passages embedded and their cache (for the
+    stand-ins)."""
     whole, part, cache = embed_seconds(file, measured, onnx, work, mode)
-    fixed, _, _ = embed_seconds(file, FIXED_PROBE, onnx, work, mode)
-    per_passage = (whole - fixed) / (measured - FIXED_PROBE)
-    return (
-        {
-            "fixed_plus": fixed + per_passage * (n - FIXED_PROBE),
-            "scaled": whole / measured * n,
-            "whole": whole,
-            "fixed": fixed,
-            "per_passage": per_passage,
-        },
-        part,
-        cache,
-    )
+    fixed, _, _ = embed_seconds(part, FIXED_PROBE, onnx, work, mode)
+    return EmbeddingTime(measured, whole, fixed), part, cache
 
 
 STAND_IN_NEIGHBOURS = 5
@@ -265,8 +278,8 @@ def main(argv: list[str] | None = None) -> int:
             fill, embedded, how = None, None, ""
             measured = args.embed_measured or args.embed_at_most
             if args.embed_at_most is not None and n > args.embed_at_most:
-                embedded, part, part_cache = projected_embedding(
-                    file, n, measured, onnx_cache / "onnx", work, mode
+                embedded, part, part_cache = time_embedding(
+                    file, measured, onnx_cache / "onnx", work, mode
                 )
                 fill = functools.partial(
                     fill_stand_ins, file, embedded=part, embedded_cache=part_cache
@@ -278,12 +291,12 @@ def main(argv: list[str] | None = None) -> int:
             s = r["summary"]["seconds"]
             r["projected"] = r["projected_scaled"] = r["wall"]
             if embedded is not None:  # the embedding at its measured cost per passage, for all
-                r["projected"] = r["wall"] + embedded["fixed_plus"]
-                r["projected_scaled"] = r["wall"] + embedded["scaled"]
+                r["projected"] = r["wall"] + embedded.projected(n)
+                r["projected_scaled"] = r["wall"] + embedded.scaled(n)
                 how = (
                     f"stand-in vectors; cube embed on {measured:,} of them "
-                    f"{embedded['whole']:.1f} s, on {FIXED_PROBE} {embedded['fixed']:.1f} s, "
-                    f"so {embedded['per_passage'] * 1000:.2f} ms/passage beyond the fixed cost; "
+                    f"{embedded.whole:.1f} s, on {FIXED_PROBE} {embedded.fixed:.1f} s, "
+                    f"so {embedded.per_passage * 1000:.2f} ms/passage beyond the fixed cost; "
                     f"projected {r['projected']:.1f} s, {r['projected'] / n * 1000:.2f} ms/passage "
                     f"(the {measured:,}'s whole time scaled by {n / measured:,.0f}: "
                     f"{r['projected_scaled']:.1f} s); "
@@ -300,29 +313,23 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['summary']['topics']} topics",
                 flush=True,
             )
+
+    def ratio(a: tuple[int, str], b: tuple[int, str], goal: str) -> str:
+        """``a``'s projected seconds per passage over ``b``'s, and the same with the fixed
+        costs scaled too where that differs (only with --embed-at-most)."""
+        ours, crude = (results[a][k] / a[0] / (results[b][k] / b[0]) for k in KEYS)
+        also = f"; fixed costs scaled too: {crude:.2f}" if crude != ours else ""
+        return f"{ours:.2f}  (goal <= {goal}){also}"
+
     for n in sizes:
         if (n, "one") in results and (n, "workers2") in results:
-            # With --embed-at-most: the embedding's part at its measured cost, in each mode.
-            ratio = results[(n, "workers2")]["projected"] / results[(n, "one")]["projected"]
-            scaled = (
-                results[(n, "workers2")]["projected_scaled"]
-                / results[(n, "one")]["projected_scaled"]
-            )
-            also = f"; fixed costs scaled too: {scaled:.2f}" if scaled != ratio else ""
-            print(
-                f"LocalCluster (2 workers) / one process at {n:,}: {ratio:.2f}  (goal <= 1.10){also}"
-            )
+            vs = ratio((n, "workers2"), (n, "one"), "1.10")
+            print(f"LocalCluster (2 workers) / one process at {n:,}: {vs}")
     if len(sizes) > 1:
+        small, large = sizes[0], sizes[-1]
         for mode in modes:
-            small, large = sizes[0], sizes[-1]
-            per = [results[(k, mode)]["projected"] / k for k in (small, large)]
-            crude = [results[(k, mode)]["projected_scaled"] / k for k in (small, large)]
-            also = crude[1] / crude[0]
-            also = f"; fixed costs scaled too: {also:.2f}" if crude != per else ""
-            print(
-                f"{mode}: cost per passage at {large:,} / at {small:,} = {per[1] / per[0]:.2f}"
-                f"  (goal <= 1.2){also}"
-            )
+            vs = ratio((large, mode), (small, mode), "1.2")
+            print(f"{mode}: cost per passage at {large:,} / at {small:,} = {vs}")
     print(f"(work folder {work})")
     return 0
 
