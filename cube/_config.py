@@ -32,6 +32,9 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# Above this many documents the topics are fitted on a seeded sample of this many and the
+# others join the most similar topic (cube.topics.fit_on_sample, cube topics --fit-sample).
+DEFAULT_FIT_SAMPLE = 200_000
 """BERTopic's default sentence-transformers model; bundled for offline use by ``cube[offline]``."""
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -66,6 +69,9 @@ class Config:
     browser_path: str | None = None
     hub_offline: bool = False
     hub_endpoint: str = "https://huggingface.co"
+    # Embedding writes finished vectors to the cache at least this often (seconds), so an
+    # interrupted run keeps them; 0 stores every step as soon as it is done.
+    flush_seconds: float = 5.0
 
     @classmethod
     def from_environment(cls) -> Config:

@@ -6,6 +6,8 @@ and exits with code 2 instead of showing a traceback.
 
 from __future__ import annotations
 
+import errno
+
 
 class CubeError(Exception):
     """A problem the user can fix; ``str(error)`` is a one-line explanation."""
@@ -29,3 +31,8 @@ class BrowserFailedError(CubeError, RuntimeError):
 
 class CacheWarning(UserWarning):
     """A cache file was damaged; cube removed it and recomputes what it held."""
+
+
+# What a full disk, a quota, a read-only file system or a folder without write permission
+# look like from an OSError: "free some space or choose another folder", never a traceback.
+NO_ROOM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})

@@ -22,8 +22,9 @@ pytestmark = pytest.mark.slow  # real model, in real processes
 WORKER = """
 import json, sys
 import numpy as np
-from cube.embeddings import _embed, embed
-_embed.FLUSH_SECONDS = 0.0           # store every group of batches as soon as it is done
+import cube
+from cube.embeddings import embed
+cube.set_config(flush_seconds=0.0)   # store every group of batches as soon as it is done
 texts = json.load(open(sys.argv[1]))
 vectors = embed(texts, batch_size=8, show_progress=False)
 np.save(sys.argv[2], vectors)

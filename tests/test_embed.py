@@ -158,11 +158,9 @@ def test_truncated_cache_file_is_reported_and_recomputed(passages, cube_cache, r
     assert stats.encoded == 0
 
 
-def test_many_chunks_are_compacted(passages, cube_cache, monkeypatch):
-    from cube.embeddings import _embed
-
-    monkeypatch.setattr(_embed, "FLUSH_SECONDS", 0.0)  # a chunk per group of 4 batches
-    first, _ = embed_with_stats(passages[:200], batch_size=2)
+def test_many_chunks_are_compacted(passages, cube_cache):
+    with cube.config_context(flush_seconds=0.0):  # a chunk per group of 4 batches
+        first, _ = embed_with_stats(passages[:200], batch_size=2)
     assert 1 <= len(chunk_files(cube_cache)) < 24
     again, stats = embed_with_stats(passages[:200])
     assert stats.encoded == 0

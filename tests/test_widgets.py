@@ -35,7 +35,7 @@ def explorer(fitted, monkeypatch):
     def no_umap(*args, **kwargs):
         raise AssertionError("an interaction ran UMAP")
 
-    monkeypatch.setattr(_embed, "_encode_missing", no_encoding)
+    monkeypatch.setattr(_embed, "encode_missing", no_encoding)
     monkeypatch.setattr(_umap, "make_umap", no_umap)
     monkeypatch.setattr(_components, "make_umap", no_umap)
     yield TopicExplorer(model, texts, timestamps=decades)

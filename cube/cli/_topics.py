@@ -106,8 +106,9 @@ def _before_work(plan) -> None:
     from cube.embeddings import export_in_background
     from cube.topics import import_bertopic_lean
 
-    if plan.backend.name == "onnx" and export_in_background(
-        plan.model.path, plan.model.fingerprint
+    model = plan.embedding.resolved
+    if plan.embedding.backend.name == "onnx" and export_in_background(
+        model.path, model.fingerprint
     ):
         print("      preparing the model for ONNX Runtime, once per model and machine")
     import_bertopic_lean()
@@ -148,7 +149,7 @@ def add_parser(commands) -> None:
         "--fit-sample",
         default=None,
         help="above this many documents, fit the topics on a sample of this many and give the "
-        "others the most similar topic, or 'all' (default: 200000)",
+        f"others the most similar topic, or 'all' (default: {_config.DEFAULT_FIT_SAMPLE})",
     )
     topics.add_argument("--out", required=True, help="output folder (created)")
     add_cluster_arguments(topics)

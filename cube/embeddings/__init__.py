@@ -7,20 +7,28 @@ Example:
 """
 
 from cube._public import rehome
-from cube.embeddings._backend import BackendChoice, choose_backend, embedding_space
+from cube.embeddings._backend import (
+    BackendChoice,
+    SpacePlan,
+    choose_backend,
+    embedding_space,
+    plan_space,
+)
 from cube.embeddings._cached import CachedVectors
 from cube.embeddings._embed import EmbedStats, embed, embed_with_stats
 from cube.embeddings._encoder import TextEncoder
 from cube.embeddings._models import ResolvedModel, pick_device, resolve_model
 from cube.embeddings._onnx import export_in_background, export_is_cached
-from cube.embeddings._space import EmbeddingSpace, cache_spaces
+from cube.embeddings._space import EmbeddingSpace, EmbedOptions, cache_spaces, imported_twin
 
 __all__ = [
     "BackendChoice",
     "CachedVectors",
+    "EmbedOptions",
     "EmbedStats",
     "EmbeddingSpace",
     "ResolvedModel",
+    "SpacePlan",
     "TextEncoder",
     "cache_spaces",
     "choose_backend",
@@ -29,7 +37,9 @@ __all__ = [
     "embedding_space",
     "export_in_background",
     "export_is_cached",
+    "imported_twin",
     "pick_device",
+    "plan_space",
     "resolve_model",
 ]
 

@@ -3,16 +3,17 @@ the cache space that choice leads to (:func:`embedding_space`)."""
 
 from __future__ import annotations
 
+import functools
 import os
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, field
+from typing import Any
 
 from cube import _config
 from cube._errors import CubeError
 from cube.embeddings import _onnx
 from cube.embeddings._encoder import TextEncoder, custom_encoding
 from cube.embeddings._models import ResolvedModel, as_resolved, pick_device
-from cube.embeddings._space import EmbeddingSpace
+from cube.embeddings._space import EmbeddingSpace, EmbedOptions, imported_twin
 
 _NAMES = ("onnx", "torch")
 
@@ -132,87 +133,131 @@ def decide(
 
 
 def embedding_space(
-    model: str | os.PathLike | ResolvedModel = _config.DEFAULT_MODEL,
+    model: str | os.PathLike | ResolvedModel | SpacePlan = _config.DEFAULT_MODEL,
+    options: EmbedOptions | None = None,
     *,
-    normalize: bool = False,
-    max_seq_length: int | None = None,
-    prompt: str | None = None,
-    precision: str = "float32",
-    truncate_dim: int | None = None,
     backend: str | BackendChoice | None = None,
-    device: str | None = None,
     encoder: TextEncoder | None = None,
+    **option_fields: Any,
 ) -> EmbeddingSpace:
     """The cache space that :func:`embed` with these arguments reads and writes.
 
-    ``model`` and ``backend`` may be already resolved and chosen (a :class:`ResolvedModel`,
-    a :class:`BackendChoice`); they are then used as they are. With the ONNX backend this
-    exports the model first, once (see :func:`choose_backend`).
+    ``option_fields`` are :class:`EmbedOptions` fields by name (``normalize=True``). With the
+    ONNX backend this exports the model first, once (see :func:`choose_backend`).
 
     Example:
         >>> space = embedding_space("all-MiniLM-L6-v2", normalize=True)
         >>> space.backend, len(space.key)
         ('onnx', 32)
     """
-    return plan_space(
-        model,
-        normalize=normalize,
-        max_seq_length=max_seq_length,
-        prompt=prompt,
-        precision=precision,
-        truncate_dim=truncate_dim,
-        backend=backend,
-        device=device,
-        encoder=encoder,
-    ).space
+    return plan_space(model, options, backend=backend, encoder=encoder, **option_fields).space
 
 
-class SpacePlan(NamedTuple):
-    """A space and what encoding into it needs: the model on disk, its ONNX layout if ONNX."""
+@dataclass(frozen=True)
+class SpacePlan:
+    """One embedding decision: the model found, the backend chosen, the options, and the cache
+    space they lead to.
 
-    space: EmbeddingSpace
+    Made once by :func:`plan_space` and then carried: ``cube.embed(texts, plan)`` embeds in
+    exactly this space without deciding again, a topic model fitted with it embeds new
+    documents in it, :func:`cube.topics.save` keeps it, and :meth:`record` is what provenance
+    and ``summary.json`` say made the vectors.
+
+    Example:
+        >>> plan = plan_space("all-MiniLM-L6-v2", backend="torch")
+        >>> plan.backend.name, plan.space.precision
+        ('torch', 'float32')
+    """
+
     resolved: ResolvedModel
-    layout: _onnx.OnnxLayout | None
+    backend: BackendChoice
+    options: EmbedOptions = field(default_factory=EmbedOptions)
+    layout: _onnx.OnnxLayout | None = None  # read once, for the ONNX encoder
+    encoder: TextEncoder | None = field(default=None, compare=False)  # a custom encoder
+
+    @functools.cached_property
+    def space(self) -> EmbeddingSpace:
+        """The cache space of these vectors. For ONNX this needs the model's export, made
+        (once per model and machine) the first time it is asked for, not when deciding."""
+        options, resolved = self.options, self.resolved
+        precision = options.precision
+        if self.encoder is not None:
+            encoding = custom_encoding(self.encoder)
+        elif self.backend.name == "onnx":
+            encoding, precision = _onnx.space_encoding(resolved), "int8"
+        else:
+            from cube.embeddings import _torch  # light, but only PyTorch spaces need it
+
+            encoding = _torch.ENCODING
+        config_len = resolved.config.get("max_seq_length")
+        return EmbeddingSpace(
+            model=resolved.name,
+            fingerprint=resolved.fingerprint,
+            normalize=bool(options.normalize),
+            max_seq_length=options.max_seq_length or (int(config_len) if config_len else None),
+            prompt=options.prompt or None,
+            precision=precision,
+            truncate_dim=options.truncate_dim,
+            encoding=encoding,
+        )
+
+    def record(self) -> dict[str, Any]:
+        """What made (or makes) the vectors, as plain values: for provenance and summaries.
+
+        ``imported_space`` names the space of an imported archive (a workshop's cache) that
+        is read first for the same model and settings, whatever backend this machine uses.
+        """
+        from dataclasses import asdict
+
+        space = self.space
+        twin = imported_twin(space) if self.encoder is None else None
+        return {
+            "model": self.resolved.name,
+            "model_fingerprint": self.resolved.fingerprint,
+            "backend": self.backend.name,
+            "backend_reason": self.backend.reason,
+            "space": space.key,
+            **{k: v for k, v in asdict(space).items() if k not in ("model", "fingerprint")},
+            "imported_space": None
+            if twin is None
+            else {"space": twin.key, "backend": twin.backend, "encoding": twin.encoding},
+        }
 
 
 def plan_space(
-    model: str | os.PathLike | ResolvedModel,
+    model: str | os.PathLike | ResolvedModel | SpacePlan = _config.DEFAULT_MODEL,
+    options: EmbedOptions | None = None,
     *,
-    normalize: bool,
-    max_seq_length: int | None,
-    prompt: str | None,
-    precision: str,
-    truncate_dim: int | None,
-    backend: str | BackendChoice | None,
-    device: str | None,
-    encoder: TextEncoder | None,
+    backend: str | BackendChoice | None = None,
+    encoder: TextEncoder | None = None,
+    **option_fields: Any,
 ) -> SpacePlan:
-    """:func:`embedding_space`, with the model resolved and its layout read once for the encoder."""
+    """Decide once how texts are embedded: the model resolved, the backend chosen (the ONNX
+    layout read), the options. A :class:`SpacePlan` given as ``model`` is returned as it is
+    (passing other options or a backend with it is an error: it was already decided).
+    ``option_fields`` are :class:`EmbedOptions` fields by name.
+
+    Example:
+        >>> plan_space("all-MiniLM-L6-v2", normalize=True).space.normalize
+        True
+    """
+    if isinstance(model, SpacePlan):
+        if options is not None or option_fields or backend is not None or encoder is not None:
+            raise CubeError(
+                "a SpacePlan is an embedding decision already made: pass no options, backend "
+                "or encoder with it (make another with plan_space())"
+            )
+        return model
+    options = (options or EmbedOptions()).replace(**option_fields)
     resolved = as_resolved(model)
-    config_len = resolved.config.get("max_seq_length")
-    model_layout = None
     if encoder is not None:
         _check_custom_encoder(encoder, backend)
-        encoding = custom_encoding(encoder)
-    else:
-        from cube.embeddings import _torch  # light, but only PyTorch spaces need it
-
-        choice, model_layout = decide(backend, resolved, device=device, precision=precision)
-        encoding = _torch.ENCODING
-        if choice.name == "onnx":
-            encoding = _onnx.space_encoding(resolved)
-            precision = "int8"
-    space = EmbeddingSpace(
-        model=resolved.name,
-        fingerprint=resolved.fingerprint,
-        normalize=bool(normalize),
-        max_seq_length=max_seq_length or (int(config_len) if config_len else None),
-        prompt=prompt or None,
-        precision=precision,
-        truncate_dim=truncate_dim,
-        encoding=encoding,
+        choice = BackendChoice("torch", f"custom encoder {type(encoder).__qualname__}")
+        return SpacePlan(resolved, choice, options, None, encoder)
+    choice, model_layout = decide(
+        backend, resolved, device=options.device, precision=options.precision
     )
-    return SpacePlan(space, resolved, model_layout)
+    return SpacePlan(resolved, choice, options, model_layout)
 
 
 def _check_custom_encoder(encoder: object, backend: str | BackendChoice | None) -> None:

@@ -62,15 +62,10 @@ def _worker_threads() -> int:
 
 
 def _embed_partition(
-    texts: list[str],
-    keys: np.ndarray,
-    plan: SpacePlan,
-    settings: dict[str, Any],
-    batch_size: int,
-    device: str | None,
+    texts: list[str], keys: np.ndarray, plan: SpacePlan, settings: dict[str, Any]
 ) -> int:
     """On a worker: encode ``texts`` into the plan's space and add them to its store."""
-    from cube.embeddings._embed import _open_encoder, _run_steps
+    from cube.embeddings._encode import open_encoder, run_steps
 
     threads = _worker_threads()
     with _config.config_context(**settings):
@@ -79,11 +74,9 @@ def _embed_partition(
 
             torch.set_num_threads(threads)
         store = plan.space.store()
-        encoder = _open_encoder(
-            texts, plan, batch_size=batch_size, device=device, encoder=None, threads=threads
-        )
+        encoder = open_encoder(texts, plan, threads=threads)
         try:
-            _run_steps(
+            run_steps(
                 encoder, keys, plan.space, store, show_progress=False, compact=False, keep=False
             )
         finally:
@@ -106,8 +99,6 @@ def encode_on_cluster(
     *,
     plan: SpacePlan,
     store: VectorStore | None,
-    batch_size: int,
-    device: str | None,
     show_progress: bool | None,
     partition: int | None = None,
     read_back: bool = True,
@@ -146,8 +137,6 @@ def encode_on_cluster(
             keys[rows],
             plan,
             settings,
-            batch_size,
-            device,
             pure=False,
             key=f"cube-embed-{run}-{start}",
         )

@@ -9,30 +9,22 @@ from __future__ import annotations
 
 import functools
 import os
-import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from cube import _cache, _config
 from cube._errors import InputError
-from cube._progress import progress
-from cube._store import VectorStore, text_keys
+from cube._store import text_keys
 from cube._texts import TextsOnDisk
-from cube.embeddings import _onnx
 from cube.embeddings._backend import BackendChoice, SpacePlan, plan_space
 from cube.embeddings._cached import CachedVectors
-from cube.embeddings._encoder import CustomEncoder, Encoder, TextEncoder, dimension
+from cube.embeddings._encode import encode_missing
+from cube.embeddings._encoder import TextEncoder, dimension
 from cube.embeddings._models import ResolvedModel
-from cube.embeddings._space import EmbeddingSpace, imported_twin
-
-# Finished vectors are written to the cache at least this often (seconds), and whenever this
-# many rows wait; tests set FLUSH_SECONDS to 0 to store every step as soon as it is done.
-FLUSH_SECONDS = 5.0
-FLUSH_ROWS = 4096
-_PROGRESS_FROM = 256  # show a progress bar when at least this many texts need encoding
+from cube.embeddings._space import EmbedOptions, imported_twin
 
 
 @dataclass(frozen=True)
@@ -49,6 +41,9 @@ class EmbedStats:
     cached: int  # distinct texts found in the cache
     encoded: int  # distinct texts run through the model
     backend: str = "torch"  # "onnx" or "torch" (also for an encoder given to embed)
+    # distinct texts found in an imported archive's space (a workshop's cache), computed by
+    # the backend that filled it rather than this one
+    imported: int = 0
 
 
 _READ_BLOCK = 100_000  # cached vectors read back at a time
@@ -73,7 +68,7 @@ def _as_text_list(texts: Iterable[str]) -> Sequence[str]:
 
 def embed(
     texts: Iterable[str],
-    model: str | os.PathLike | ResolvedModel = _config.DEFAULT_MODEL,
+    model: str | os.PathLike | ResolvedModel | SpacePlan = _config.DEFAULT_MODEL,
     *,
     batch_size: int = 32,
     normalize: bool = False,
@@ -95,8 +90,11 @@ def embed(
 
     Args:
         texts: the texts, in order.
-        model: a hub name (``all-MiniLM-L6-v2``), the path of a local model folder, or a
-            :class:`ResolvedModel` (then it is not resolved again).
+        model: a hub name (``all-MiniLM-L6-v2``), the path of a local model folder, a
+            :class:`ResolvedModel` (then it is not resolved again), or a :class:`SpacePlan`
+            from :func:`plan_space` (an embedding decision already made: model, backend and
+            options are its own, and the arguments below that change vectors must be left
+            at their defaults).
         batch_size: texts per forward pass.
         normalize: scale each vector to unit length.
         device: ``cpu``, ``cuda`` or ``mps``; by default the best one available.
@@ -132,44 +130,49 @@ def embed(
         >>> vectors.shape
         (2, 384)
     """
+    asked = EmbedOptions(
+        normalize=normalize,
+        max_seq_length=max_seq_length,
+        prompt=prompt,
+        precision=precision,
+        truncate_dim=truncate_dim,
+        batch_size=batch_size,
+        device=device,
+    )
+    # Only the options that differ from the defaults: a SpacePlan takes none.
+    defaults = asdict(EmbedOptions())
+    changed = {k: v for k, v in asdict(asked).items() if v != defaults[k]}
     vectors, _ = embed_with_stats(
         texts,
         model,
-        batch_size=batch_size,
-        normalize=normalize,
-        device=device,
-        prompt=prompt,
-        max_seq_length=max_seq_length,
-        precision=precision,
-        truncate_dim=truncate_dim,
         backend=backend,
+        encoder=encoder,
         cache=cache,
         show_progress=show_progress,
-        encoder=encoder,
         client=client,
+        **changed,
     )
     return vectors
 
 
 def embed_with_stats(
     texts: Iterable[str],
-    model: str | os.PathLike | ResolvedModel = _config.DEFAULT_MODEL,
+    model: str | os.PathLike | ResolvedModel | SpacePlan = _config.DEFAULT_MODEL,
+    options: EmbedOptions | None = None,
     *,
-    batch_size: int = 32,
-    normalize: bool = False,
-    device: str | None = None,
-    prompt: str | None = None,
-    max_seq_length: int | None = None,
-    precision: str = "float32",
-    truncate_dim: int | None = None,
     backend: str | BackendChoice | None = None,
+    encoder: TextEncoder | None = None,
     cache: bool | None = None,
     show_progress: bool | None = None,
-    encoder: TextEncoder | None = None,
     client: Any = None,
     in_memory: bool = True,
+    **option_fields: Any,
 ) -> tuple[np.ndarray | CachedVectors, EmbedStats]:
     """:func:`embed`, also returning what was encoded and what came from the cache.
+
+    ``model`` is a name, a folder, a :class:`ResolvedModel` or a :class:`SpacePlan` (then
+    ``options``, ``backend`` and ``encoder`` are its own); ``options`` an
+    :class:`EmbedOptions`, and ``option_fields`` its fields by name (``batch_size=64``).
 
     ``in_memory=False`` (the cache must be on): every vector is put in the cache, and what is
     returned is a :class:`CachedVectors`, which reads rows from the cache only when indexed:
@@ -182,26 +185,16 @@ def embed_with_stats(
         (2, 0)
     """
     items = _as_text_list(texts)
-    if client is not None and encoder is not None:
-        raise InputError(
-            "embed() takes a client or an encoder, not both: a custom encoder runs here"
-        )
     if not in_memory and not (_cache.enabled() if cache is None else cache):
         raise InputError(
             "in_memory=False keeps the vectors in the cache, which is off; turn it on "
             "(cache=True, CUBE_CACHE unset) or leave in_memory=True"
         )
-    plan = plan_space(
-        model,
-        normalize=normalize,
-        max_seq_length=max_seq_length,
-        prompt=prompt,
-        precision=precision,
-        truncate_dim=truncate_dim,
-        backend=backend,
-        device=device,
-        encoder=encoder,
-    )
+    plan = plan_space(model, options, backend=backend, encoder=encoder, **option_fields)
+    if client is not None and plan.encoder is not None:
+        raise InputError(
+            "embed() takes a client or an encoder, not both: a custom encoder runs here"
+        )
     space = plan.space
     keys = text_keys(items)
     # Distinct texts, in the order they first appear: duplicates are encoded once, and a
@@ -218,8 +211,9 @@ def embed_with_stats(
     found = np.zeros(len(first), dtype=bool)
     vectors: np.ndarray | None = None
     # An imported archive's vectors first (the room's), then this space's own.
-    twin = imported_twin(space) if store is not None and encoder is None else None
+    twin = imported_twin(space) if store is not None and plan.encoder is None else None
     sources = [s for s in (twin.store() if twin else None, store) if s is not None]
+    imported = 0
     for source in sources:
         if found.all():
             break
@@ -236,6 +230,8 @@ def embed_with_stats(
                     vectors = np.empty((len(items), hit_vectors.shape[1]), np.float32)
                 vectors[first[looked[hit]]] = hit_vectors
                 found[looked[hit]] = True
+        if twin is not None and source is sources[0]:
+            imported = int(found.sum())
 
     missing = np.flatnonzero(~found)
     if len(missing):
@@ -244,7 +240,7 @@ def embed_with_stats(
 
             encode = functools.partial(encode_on_cluster, client)
         else:
-            encode = functools.partial(_encode_missing, encoder=encoder)
+            encode = encode_missing
         encoded = encode(
             items.take(first[missing])
             if isinstance(items, TextsOnDisk)
@@ -252,8 +248,6 @@ def embed_with_stats(
             unique_keys[missing],
             plan=plan,
             store=store,
-            batch_size=batch_size,
-            device=device,
             show_progress=show_progress,
             read_back=in_memory,
         )
@@ -271,16 +265,17 @@ def embed_with_stats(
         cached=int(found.sum()),
         encoded=len(missing),
         backend=space.backend,
+        imported=imported,
     )
     if not in_memory:
         dim = next((d for d in (s.dim() for s in sources) if d), None)
         if len(items) and not dim:
             raise RuntimeError("the vectors just cached are not in the cache")
         if not dim:  # no texts at all
-            dim = _empty_dim(store, encoder, plan, device, precision, truncate_dim)
+            dim = _empty_dim(store, plan)
         return CachedVectors(sources, keys, dim), stats
     if vectors is None:  # no texts at all
-        dim = _empty_dim(store, encoder, plan, device, precision, truncate_dim)
+        dim = _empty_dim(store, plan)
         return np.empty((0, dim), np.float32), stats
     # vectors holds each distinct text's vector at its first row: copy it to the repeats.
     repeats = np.flatnonzero(first[inverse] != np.arange(len(items)))
@@ -288,123 +283,16 @@ def embed_with_stats(
     return vectors, stats
 
 
-def _empty_dim(store, encoder, plan: SpacePlan, device, precision, truncate_dim) -> int:
+def _empty_dim(store, plan: SpacePlan) -> int:
     """The vectors' dimension when there are no texts: the store's, the encoder's (0 if it
     cannot say) or the model's (loading it)."""
     dim = store.dim() if store else None
+    options = plan.options
     if not dim:
-        if encoder is not None:
-            dim = dimension(encoder) or 0
+        if plan.encoder is not None:
+            dim = dimension(plan.encoder) or 0
         else:
             from cube.embeddings import _torch
 
-            dim = _torch.model_dim(plan.resolved, device, precision)
-    return int(truncate_dim or dim)
-
-
-def _open_encoder(
-    texts: list[str],
-    plan: SpacePlan,
-    *,
-    batch_size: int,
-    device: str | None,
-    encoder: TextEncoder | None,
-    threads: int | None = None,
-) -> Encoder:
-    """The encoder of ``texts`` for the plan's space: one factory per backend.
-
-    ``threads``: the ONNX encoder's threads (default: the cores this process may use).
-    """
-    if isinstance(texts, TextsOnDisk) and (encoder is not None or plan.space.backend != "onnx"):
-        texts = list(texts)  # these tokenize or encode every text at once anyway
-    if encoder is not None:
-        return CustomEncoder(encoder, texts, plan.space, batch_size)
-    if plan.space.backend == "onnx":
-        assert plan.layout is not None
-        return _onnx.open_encoder(texts, plan.resolved, plan.space, plan.layout, threads=threads)
-    from cube.embeddings import _torch  # the PyTorch backend's module, when it is used
-
-    return _torch.open_encoder(
-        texts, plan.resolved, plan.space, device=device, batch_size=batch_size
-    )
-
-
-def _encode_missing(
-    texts: list[str],
-    keys: np.ndarray,
-    *,
-    plan: SpacePlan,
-    store: VectorStore | None,
-    batch_size: int,
-    device: str | None,
-    show_progress: bool | None,
-    encoder: TextEncoder | None = None,
-    read_back: bool = True,
-) -> np.ndarray | None:
-    """Encode texts, writing finished steps to the cache as work proceeds.
-
-    Each text's vector depends on that text alone, never on the texts that share its batch
-    (see :class:`~cube.embeddings._torch._BatchIndependentEncoder`; ONNX runs one text per
-    pass). Steps are flushed to the store every few seconds, so an interrupted run keeps
-    what it finished. ``read_back=False``: the vectors only go to the store (None returned).
-    """
-    opened = _open_encoder(texts, plan, batch_size=batch_size, device=device, encoder=encoder)
-    try:
-        return _run_steps(opened, keys, plan.space, store, show_progress, keep=read_back)
-    finally:
-        opened.close()
-
-
-def _run_steps(
-    encoder: Encoder,
-    keys: np.ndarray,
-    space: EmbeddingSpace,
-    store: VectorStore | None,
-    show_progress: bool | None,
-    *,
-    compact: bool = True,
-    keep: bool = True,
-) -> np.ndarray | None:
-    """Encode each of the encoder's steps, with a progress bar, flushing to the store as it goes.
-
-    ``compact=False`` leaves merging the store's chunks to the caller (a cluster's client
-    merges once, after every worker has written). ``keep=False`` (with a store): a step's
-    vectors are let go once stored, and None is returned.
-    """
-    total = len(keys)
-    keep = keep or store is None
-    out: np.ndarray | None = None
-    pending: list[tuple[np.ndarray, np.ndarray]] = []  # (positions, vectors) not yet stored
-    last_flush = time.monotonic()
-    if store is not None:
-        space.write_meta()  # also fails early, before any encoding, on an unwritable cache
-
-    def flush() -> None:
-        nonlocal pending, last_flush
-        if store is not None and pending:
-            rows = np.concatenate([r for r, _ in pending])
-            store.add(keys[rows], np.concatenate([v for _, v in pending]))
-        pending, last_flush = [], time.monotonic()
-
-    show = total >= _PROGRESS_FROM if show_progress is None else show_progress
-    bar = progress(total=total, desc="Embedding", unit="text", disable=not show)
-    try:
-        for rows in encoder.steps():
-            vectors = np.asarray(encoder.encode(rows), dtype=np.float32)
-            if keep:
-                if out is None:
-                    out = np.empty((total, vectors.shape[1]), np.float32)
-                out[rows] = vectors
-            pending.append((np.asarray(rows), vectors))
-            bar.update(len(rows))
-            buffered = sum(len(r) for r, _ in pending)
-            if time.monotonic() - last_flush >= FLUSH_SECONDS or buffered >= FLUSH_ROWS:
-                flush()
-    finally:
-        # Also on Ctrl-C: keep the steps that finished.
-        flush()
-        bar.close()
-    if store is not None and compact:
-        store.compact()
-    assert out is not None or not keep
-    return out
+            dim = _torch.model_dim(plan.resolved, options.device, options.precision)
+    return int(options.truncate_dim or dim)

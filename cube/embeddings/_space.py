@@ -3,12 +3,40 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from cube import _cache
 from cube._cache import atomic_write
 from cube._errors import CubeError
 from cube._store import VectorStore
+
+
+@dataclass(frozen=True)
+class EmbedOptions:
+    """How texts are embedded, besides the model and the backend: one value for every call.
+
+    ``batch_size`` and ``device`` change how fast vectors come, the other fields what they
+    are (they are part of the cache space).
+
+    Example:
+        >>> EmbedOptions(normalize=True).replace(batch_size=64)
+        EmbedOptions(normalize=True, max_seq_length=None, prompt=None, precision='float32', truncate_dim=None, batch_size=64, device=None)
+    """
+
+    normalize: bool = False
+    max_seq_length: int | None = None  # default: the model's own setting
+    prompt: str | None = None  # put before every text (for models trained with prompts)
+    precision: str = "float32"  # PyTorch weights: float32, float16 or bfloat16
+    truncate_dim: int | None = None  # keep only the first dimensions (Matryoshka models)
+    batch_size: int = 32
+    device: str | None = None  # cpu, cuda or mps; default: the best one available
+
+    def replace(self, **changes: object) -> EmbedOptions:
+        """These options with some fields changed (unknown names are an error)."""
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise TypeError(f"EmbedOptions has no field {sorted(unknown)[0]!r}")
+        return EmbedOptions(**{**asdict(self), **changes})
 
 
 @dataclass(frozen=True)

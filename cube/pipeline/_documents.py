@@ -3,6 +3,7 @@ time (a million documents never make one table in memory)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -55,3 +56,31 @@ def write_documents(
             if writer is not None:
                 writer.close()
     return total
+
+
+def topic_table(topic_model) -> pd.DataFrame:
+    """topics.csv: one row per topic, with the name people see in the figures.
+
+    Example:
+        >>> topic_table(topic_model).columns.tolist()
+        ['id', 'size', 'name', 'top_words', 'representative_documents']
+    """
+    from cube.figures import topic_name
+
+    info = topic_model.get_topic_info()
+    rows = []
+    for _, row in info.iterrows():
+        topic = int(row["Topic"])
+        words = [w for w, _ in (topic_model.get_topic(topic) or []) if str(w).strip()]
+        rows.append(
+            {
+                "id": topic,
+                "size": int(row["Count"]),
+                "name": topic_name(topic_model, topic),
+                "top_words": ", ".join(words),
+                "representative_documents": json.dumps(
+                    list(row.get("Representative_Docs") or []), ensure_ascii=False
+                ),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -7,7 +7,7 @@ the stages in order into a staging folder claimed by :func:`~cube.pipeline._outp
 from __future__ import annotations
 
 import contextlib
-import errno
+import dataclasses
 import json
 import platform
 import time
@@ -21,20 +21,14 @@ import pandas as pd
 
 from cube import _cache
 from cube._cache import atomic_write
-from cube._errors import BrowserFailedError, BrowserNotFoundError, CubeError
+from cube._errors import NO_ROOM_ERRNOS, BrowserFailedError, BrowserNotFoundError, CubeError
 from cube._texts import TextsOnDisk
-from cube._version import __version__
-from cube.pipeline._documents import write_documents
-from cube.pipeline._output import _atomic_rename_into, claim
+from cube.pipeline._documents import topic_table, write_documents
+from cube.pipeline._output import STAGES, atomic_rename_into, claim, run_summary
 from cube.pipeline._plan import JobSpec, Plan, classes_for_figures, prepare
 
-STAGES = ("load", "embed", "reduce", "cluster", "represent", "evaluate", "figures", "export")
-
-
 # In summary.json, not on the report's page: what reproduces the run, not what a reader needs.
-_MACHINE_DETAIL = ("model_path", "model_fingerprint", "umap")
-
-_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+_MACHINE_DETAIL = ("model_path", "model_fingerprint", "umap", "embedding")
 
 
 @dataclass
@@ -70,44 +64,6 @@ def _peak_mb() -> int:
     return int(peak / 1024 if platform.system() != "Darwin" else peak / 2**20)
 
 
-def _topic_table(topic_model) -> pd.DataFrame:
-    """topics.csv: one row per topic, with the name people see in the figures."""
-    from cube.figures import topic_name
-
-    info = topic_model.get_topic_info()
-    rows = []
-    for _, row in info.iterrows():
-        topic = int(row["Topic"])
-        words = [w for w, _ in (topic_model.get_topic(topic) or []) if str(w).strip()]
-        rows.append(
-            {
-                "id": topic,
-                "size": int(row["Count"]),
-                "name": topic_name(topic_model, topic),
-                "top_words": ", ".join(words),
-                "representative_documents": json.dumps(
-                    list(row.get("Representative_Docs") or []), ensure_ascii=False
-                ),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _quality_summary(quality: pd.DataFrame) -> dict[str, float | int]:
-    """The overall row of ``cube.topics.evaluate``, as plain numbers for summary.json."""
-    from cube.topics import QUALITY_HEADLINE
-
-    overall = quality.loc["overall"]
-    return {
-        name: (
-            int(overall[name])
-            if name in ("n_topics", "largest_topic_size")
-            else round(float(overall[name]), 4)
-        )
-        for name in QUALITY_HEADLINE
-    }
-
-
 def run(
     spec: JobSpec,
     say: Callable[[str], None] = print,
@@ -136,7 +92,7 @@ def run(
         summary["seconds"]["total"] = round(time.perf_counter() - started, 2)
         atomic_write(staging / "summary.json", json.dumps(summary, indent=2))
         _write_report(staging / "report.html", summary, table, figures)
-        _atomic_rename_into(staging, plan.target)
+        atomic_rename_into(staging, plan.target)
     return summary
 
 
@@ -204,6 +160,41 @@ def _export_figures(
     return plan.formats, plan.figures_skipped
 
 
+@dataclass(frozen=True)
+class Corpus:
+    """The documents the run models and which of them the topics are fitted on.
+
+    ``docs`` and ``embeddings`` are every modeled document's (all of the plan's, or with
+    ``--dedupe`` and no fit sample the ones kept); ``rows`` their rows in the plan's table;
+    ``fit`` the positions (in ``docs``) the topics are fitted on and ``fit_vectors`` their
+    vectors, in memory.
+    """
+
+    docs: list[str] | TextsOnDisk
+    embeddings: np.ndarray | Any  # CachedVectors with a fit sample: read when indexed
+    rows: np.ndarray
+    fit: np.ndarray
+    fit_vectors: np.ndarray
+
+    @property
+    def fit_docs(self) -> list[str]:
+        return [self.docs[i] for i in self.fit]
+
+    def leave_out(self, keep: np.ndarray) -> Corpus:
+        """Without the fitted documents where ``keep`` (one per fitted document) is False:
+        left out of the fit sample, or of the whole run when every document is fitted."""
+        if len(self.fit) < len(self.docs):  # they join a topic as the others do
+            return dataclasses.replace(self, fit=self.fit[keep], fit_vectors=self.fit_vectors[keep])
+        kept = np.flatnonzero(keep)
+        return Corpus(
+            [self.docs[i] for i in kept],
+            self.embeddings[kept],
+            self.rows[kept],
+            np.arange(len(kept)),
+            self.fit_vectors[kept],
+        )
+
+
 def _work(
     plan: Plan,
     staging: Path,
@@ -216,210 +207,179 @@ def _work(
     Data flows one way: the vectors and both reductions are computed once and handed along
     in memory to the topic fit and the figures. With ``--workers``/``--scheduler`` the cluster
     (closed by ``stack``) embeds and, above the fit sample, compares the other documents with
-    the topics and counts the topics' words. Returns
-    the summary, the topic table and the figures (for the report).
+    the topics and counts the topics' words. Returns the summary, the topic table and the
+    figures (for the report).
     """
-    from cube.embeddings import embed_with_stats
-    from cube.figures import STATIC_FORMATS, standard_figures
-    from cube.reductions import near_duplicates, reduction
-    from cube.topics import (
-        assign_rest,
-        build,
-        evaluate,
-        fit_transform,
-        sample_rows,
-        words_from_every_document,
-    )
-    from cube.topics import save as save_model
+    from cube.figures import STATIC_FORMATS
+    from cube.reductions import reduction
+    from cube.topics import evaluate, fit_on_sample
 
-    spec, docs, frame, settings = plan.spec, plan.docs, plan.frame, plan.settings
+    settings = plan.settings
     with timings.stage("embed", say):
-        client = None
-        if spec.workers is not None or spec.scheduler is not None:
-            from cube.distributed import cluster
-
-            client = stack.enter_context(cluster(spec.workers, spec.scheduler, say=say))
-        sampled = plan.fit_sample is not None and plan.fit_sample < len(docs)
-        if not sampled and isinstance(docs, TextsOnDisk):
-            docs = list(docs)  # a full fit holds every text (BERTopic's table of documents)
-        # With a fit sample, the vectors stay in the cache: the sample's are read, then the
-        # others a block at a time as they join a topic (never all in memory at once).
-        embeddings, embed_stats = embed_with_stats(
-            docs,
-            plan.model,
-            backend=plan.backend,
-            client=client,
-            in_memory=not (sampled and _cache.enabled()),
-        )
-        rows = np.arange(len(docs))  # which of the plan's documents are fitted
-        every = None  # with a fit sample: (rows, docs, embeddings) of all the documents
-        if sampled:
-            every = (rows, docs, embeddings)
-            picked = sample_rows(len(docs), plan.fit_sample, settings.seed)
-            rows, docs, embeddings = rows[picked], [docs[i] for i in picked], embeddings[picked]
-            say(
-                f"      topics fitted on {len(picked):,} of {len(every[1]):,} documents (a "
-                "seeded sample); the others join the most similar topic"
-            )
-        # Looked for among the fitted documents (with a fit sample: in the sample alone, so
-        # the neighbour graph is the one its UMAP uses, not one of the whole corpus).
-        copies = near_duplicates(embeddings, n_neighbors=settings.n_neighbors, seed=settings.seed)
-    if spec.dedupe and copies.n_copies:
-        keep = np.flatnonzero(copies.keep)
-        rows, docs, embeddings = rows[keep], [docs[i] for i in keep], embeddings[keep]
-        if every is not None:  # the sample's copies join a topic as the others do
-            picked = picked[keep]
-        say(
-            f"      {copies.n_copies} near-identical passages left out "
-            + ("of the fit (--dedupe)" if every is not None else "(--dedupe)")
-        )
+        client = _client(plan, stack, say)
+        corpus, embed_stats = _embed(plan, client, say)
+        corpus, copies = _near_duplicates(plan, corpus, say)
     if embed_stats.encoded and any(f in STATIC_FORMATS for f in plan.formats):
         _start_browser_early()  # a long run: the browser starts while UMAP uses one core
     with timings.stage("reduce", say):
-        clustered_in = reduction(embeddings, settings.umap_params())
-        mapped_in = reduction(embeddings, settings.umap_params().for_map())
-        reductions_computed = sum(not r.from_cache for r in (clustered_in, mapped_in))
-    topic_model = build(len(docs), settings)
-    fit_started = time.perf_counter()
+        clustered_in = reduction(corpus.fit_vectors, settings.umap_params())
+        mapped_in = reduction(corpus.fit_vectors, settings.umap_params().for_map())
     say(f"[4/{len(STAGES)}] cluster and [5/{len(STAGES)}] represent")
-    topics, probabilities = fit_transform(
-        topic_model,
-        docs,
-        embeddings,
-        outlier_threshold=settings.outlier_threshold,
-        max_outlier_share=settings.max_outlier_share,
+    made = fit_on_sample(
+        corpus.docs,
+        corpus.embeddings,
+        settings,
+        sample=corpus.fit,
         reduction=clustered_in,
+        embedding=plan.embedding,
+        client=client,
     )
-    clustered = np.asarray(topic_model.hdbscan_model.labels_) != -1
-    fit_seconds = time.perf_counter() - fit_started
-    cluster_seconds = getattr(topic_model.hdbscan_model, "fit_seconds_", 0.0)
-    timings.seconds["cluster"] = cluster_seconds
-    timings.seconds["represent"] = max(0.0, fit_seconds - cluster_seconds)
-    timings.peak_mb["cluster"] = _peak_mb()  # after the fit: HDBSCAN and BERTopic's words
-    assigned_by = np.where(
-        clustered, "cluster", np.where(np.asarray(topics) == -1, "none", "similarity")
-    )
-    probability = np.round(np.asarray(probabilities, dtype=float), 4)
-    fitted_rows, fitted_docs, fitted_topics, fit_threshold = rows, docs, topics, None
-    modeled_docs = every[1] if every is not None else docs
-    if every is not None:  # the documents outside the sample: the most similar topic
-        rows = every[0]
-        rest = np.setdiff1d(np.arange(len(rows)), picked, assume_unique=True)
-        joined, _, fit_threshold = assign_rest(
-            topic_model, every[2], settings, rows=rest, client=client
-        )
-        all_topics = np.empty(len(rows), np.int64)
-        all_topics[picked], all_topics[rest] = topics, joined
-        by = np.empty(len(rows), object)
-        by[picked] = assigned_by
-        outside = ("similarity (outside the sample)", "none (outside the sample)")
-        by[rest] = np.where(joined == -1, outside[1], outside[0])
-        fitted_probability, probability = probability, np.full(len(rows), np.nan)
-        probability[picked] = fitted_probability
-        topics, assigned_by = [int(t) for t in all_topics], by
-        with timings.stage("represent", say):  # the words from every document's counts
-            words_from_every_document(topic_model, modeled_docs, all_topics, picked, client=client)
-    n_topics = len(set(topics) - {-1})
-    say(f"      {n_topics} topics; {sum(t == -1 for t in topics):,} documents in no topic (-1)")
+    _time_fit(timings, made)
+    topics = made.topics
+    say(f"      {len(set(topics) - {-1})} topics; {topics.count(-1):,} documents in no topic (-1)")
     with timings.stage("evaluate", say):
-        quality = evaluate(topic_model, fitted_docs)
+        quality = evaluate(made.topic_model, corpus.fit_docs)
     with timings.stage("figures", say):
-        figures = standard_figures(
-            topic_model,
-            docs,
-            embeddings,
-            coordinates=mapped_in.coordinates,
-            timestamps=_subset(plan.timestamps, fitted_rows),
-            classes=classes_for_figures(_subset(plan.classes, fitted_rows))
-            if plan.classes is not None
-            else None,
-            class_name=plan.columns.classes or "class",
-        )
+        figures = _figures(plan, corpus, made.topic_model, mapped_in.coordinates)
     with timings.stage("export", say):
-        try:
-            table = _topic_table(topic_model)
-            table.to_csv(staging / "topics.csv", index=False)
-            quality.to_csv(staging / "quality.csv", index_label="topic")
-            names = dict(zip(table["id"], table["name"], strict=True))
-            documents = {
-                "row": rows + 1,  # the input's row, counted from 1
-                "topic": np.asarray(topics, np.int64),
-                "topic_name": [names[t] for t in topics],
-                # HDBSCAN's cluster, an outlier moved to its most similar topic, or (with a
-                # fit sample) a document outside the sample given its most similar topic.
-                "assigned_by": assigned_by,
-                "probability": probability,
-            }
-            for column in (plan.columns.time, plan.columns.classes):
-                if column:
-                    documents[column] = frame[column].to_numpy()[rows]
-            documents["text"] = modeled_docs
-            write_documents(staging, documents)
-            formats, figures_skipped = _export_figures(plan, figures, staging / "figures")
-            save_model(topic_model, staging / "model")
-        except OSError as exc:
-            if exc.errno not in _WRITE_ERRNOS:
-                raise
-            raise CubeError(
-                f"cannot write the results for {spec.out} ({exc.strerror}); free some space "
-                "or choose another out="
-            ) from exc
-    from cube.figures import describe
-    from cube.topics import library_versions, texts_digest
-
-    summary = {
-        "cube_version": __version__,
-        "source": plan.source,
-        "documents": len(rows),
-        # With a fit sample: the topics, words, quality and figures come from the sample.
-        "fit_sample": None
-        if every is None
-        else {
-            "fitted_on": len(fitted_docs),
-            "assigned_by_similarity": int(len(rows) - len(fitted_docs)),
-            "threshold": round(fit_threshold, 4),
-        },
-        "topics": n_topics,
-        "outliers": int(sum(1 for t in topics if t == -1)),
-        "quality": _quality_summary(quality),
-        "near_duplicates": {
-            **copies.summary(
-                fitted_topics if len(fitted_rows) == len(copies.group) else None,
-                collapsed=spec.dedupe,
-            ),
-            # With a fit sample, copies were looked for among its documents only.
-            "looked_for_in": "the fit sample" if every is not None else "every document",
-        },
-        "parameters": plan.decisions(),
-        "cache": {
-            "embedded": embed_stats.encoded,
-            "embeddings_from_cache": embed_stats.cached,
-            "reductions_computed": reductions_computed,
-        },
-        # Where the embedding ran: this process, or a Dask cluster (which also, above the fit
-        # sample, assigns the other documents and counts the words; the rest runs here).
-        "embedded_on": (
-            {"dask_workers": spec.workers}
-            if spec.workers is not None
-            else {"dask_scheduler": spec.scheduler}
-            if spec.scheduler is not None
-            else "this process"
-        ),
-        "seconds": {name: round(timings.seconds.get(name, 0.0), 2) for name in STAGES},
-        "peak_memory_mb_after": dict(timings.peak_mb),  # this process's, stage by stage
-        "figures": sorted(figures),
-        "figure_descriptions": describe(topic_model, figures),  # alt text, from their data
-        "formats_written": list(formats),
-        "figures_skipped": figures_skipped,
-        "texts_sha256": texts_digest(modeled_docs),
-        "environment": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cache_dir": str(_cache.root()),
-            "versions": library_versions(),
-        },
-    }
+        table, formats, skipped = _export(plan, staging, corpus, made, quality, figures)
+    summary = run_summary(
+        plan,
+        corpus_rows=len(corpus.rows),
+        fitted=made,
+        quality=quality,
+        copies=copies,
+        embed_stats=embed_stats,
+        reductions_computed=sum(not r.from_cache for r in (clustered_in, mapped_in)),
+        timings=timings,
+        figures=figures,
+        formats=formats,
+        figures_skipped=skipped,
+        texts=corpus.docs,
+    )
     return summary, table, figures
+
+
+def _client(plan: Plan, stack: contextlib.ExitStack, say: Callable[[str], None]):
+    """The Dask client asked for (closed by ``stack``), or None."""
+    if plan.spec.workers is None and plan.spec.scheduler is None:
+        return None
+    from cube.distributed import cluster
+
+    return stack.enter_context(cluster(plan.spec.workers, plan.spec.scheduler, say=say))
+
+
+def _embed(plan: Plan, client, say: Callable[[str], None]):
+    """Every document's vector, in the plan's space; the fit sample's read into memory.
+
+    With a fit sample the vectors stay in the cache: the sample's are read, then the others a
+    block at a time as they join a topic (never all in memory at once).
+    """
+    from cube.embeddings import embed_with_stats
+    from cube.topics import sample_rows
+
+    docs = plan.docs
+    sampled = plan.fit_sample is not None and plan.fit_sample < len(docs)
+    if not sampled and isinstance(docs, TextsOnDisk):
+        docs = list(docs)  # a full fit holds every text (BERTopic's table of documents)
+    embeddings, stats = embed_with_stats(
+        docs,
+        plan.embedding,
+        client=client,
+        in_memory=not (sampled and _cache.enabled()),
+    )
+    fit = np.arange(len(docs))
+    if sampled:
+        fit = sample_rows(len(docs), plan.fit_sample, plan.settings.seed)
+        say(
+            f"      topics fitted on {len(fit):,} of {len(docs):,} documents (a seeded sample); "
+            "the others join the most similar topic"
+        )
+    fit_vectors = np.asarray(embeddings[fit]) if sampled else np.asarray(embeddings)
+    return Corpus(docs, embeddings, np.arange(len(docs)), fit, fit_vectors), stats
+
+
+def _near_duplicates(plan: Plan, corpus: Corpus, say: Callable[[str], None]):
+    """Near-identical passages among the fitted documents (with a fit sample: in the sample
+    alone, so the neighbour graph is the one its UMAP uses); ``--dedupe`` leaves them out."""
+    from cube.reductions import near_duplicates
+
+    settings = plan.settings
+    copies = near_duplicates(
+        corpus.fit_vectors, n_neighbors=settings.n_neighbors, seed=settings.seed
+    )
+    if plan.spec.dedupe and copies.n_copies:
+        sampled = len(corpus.fit) < len(corpus.docs)
+        corpus = corpus.leave_out(copies.keep)
+        say(
+            f"      {copies.n_copies} near-identical passages left out "
+            + ("of the fit (--dedupe)" if sampled else "(--dedupe)")
+        )
+    return corpus, copies
+
+
+def _time_fit(timings: Timings, made) -> None:
+    """The fit's stages: HDBSCAN's own seconds, the rest of the fit and the words counted
+    over every document (with a fit sample) as representing."""
+    cluster_seconds = getattr(made.topic_model.hdbscan_model, "fit_seconds_", 0.0)
+    timings.seconds["cluster"] = cluster_seconds
+    timings.seconds["represent"] = max(0.0, made.seconds["fit"] - cluster_seconds) + (
+        made.seconds.get("words", 0.0)
+    )
+    timings.peak_mb["cluster"] = timings.peak_mb["represent"] = _peak_mb()
+
+
+def _figures(plan: Plan, corpus: Corpus, topic_model, coordinates: np.ndarray) -> dict:
+    """The standard figures of the fitted documents, on the map already computed."""
+    from cube.figures import standard_figures
+
+    fitted_rows = corpus.rows[corpus.fit]
+    classes = _subset(plan.classes, fitted_rows)
+    return standard_figures(
+        topic_model,
+        corpus.fit_docs,
+        corpus.fit_vectors,
+        coordinates=coordinates,
+        timestamps=_subset(plan.timestamps, fitted_rows),
+        classes=classes_for_figures(classes) if classes is not None else None,
+        class_name=plan.columns.classes or "class",
+    )
+
+
+def _export(plan: Plan, staging: Path, corpus: Corpus, made, quality, figures):
+    """topics.csv, quality.csv, the documents, the figures and the model, into ``staging``;
+    returns the topic table, the formats written and what was skipped."""
+    from cube.topics import save as save_model
+
+    try:
+        table = topic_table(made.topic_model)
+        table.to_csv(staging / "topics.csv", index=False)
+        quality.to_csv(staging / "quality.csv", index_label="topic")
+        names = dict(zip(table["id"], table["name"], strict=True))
+        documents = {
+            "row": corpus.rows + 1,  # the input's row, counted from 1
+            "topic": np.asarray(made.topics, np.int64),
+            "topic_name": [names[t] for t in made.topics],
+            # HDBSCAN's cluster, an outlier moved to its most similar topic, or (with a fit
+            # sample) a document outside the sample given its most similar topic.
+            "assigned_by": made.assigned_by,
+            "probability": made.probability,
+        }
+        for column in (plan.columns.time, plan.columns.classes):
+            if column:
+                documents[column] = plan.frame[column].to_numpy()[corpus.rows]
+        documents["text"] = corpus.docs
+        write_documents(staging, documents)
+        formats, skipped = _export_figures(plan, figures, staging / "figures")
+        save_model(made.topic_model, staging / "model")
+    except OSError as exc:
+        if exc.errno not in NO_ROOM_ERRNOS:
+            raise
+        raise CubeError(
+            f"cannot write the results for {plan.spec.out} ({exc.strerror}); free some space "
+            "or choose another out="
+        ) from exc
+    return table, formats, skipped
 
 
 def _subset(values: list | None, rows: np.ndarray) -> list | None:

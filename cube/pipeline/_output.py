@@ -13,19 +13,30 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import platform
 import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cube._errors import InputError
 
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from cube.pipeline._plan import Plan
+
 STALE_SECONDS = 600  # a staging folder this old whose lock nobody holds is debris
 
+STAGES = ("load", "embed", "reduce", "cluster", "represent", "evaluate", "figures", "export")
 
-def _atomic_rename_into(staging: Path, out: Path) -> None:
+
+def atomic_rename_into(staging: Path, out: Path) -> None:
+    """Put the finished ``staging`` folder at ``out``, replacing what was there only once the
+    new one is in place (the old one is put back if the rename fails)."""
     old = None
     if out.exists():
         old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
@@ -127,3 +138,105 @@ def claim(target: Path, say: Callable[[str], None] = print) -> Iterator[Path]:
             _release(staging_lock)
     finally:
         _release(name_lock)
+
+
+def quality_summary(quality: pd.DataFrame) -> dict[str, float | int]:
+    """The overall row of ``cube.topics.evaluate``, as plain numbers for summary.json."""
+    from cube.topics import QUALITY_HEADLINE
+
+    overall = quality.loc["overall"]
+    return {
+        name: (
+            int(overall[name])
+            if name in ("n_topics", "largest_topic_size")
+            else round(float(overall[name]), 4)
+        )
+        for name in QUALITY_HEADLINE
+    }
+
+
+def run_summary(
+    plan: Plan,
+    *,
+    corpus_rows: int,
+    fitted: Any,
+    quality: pd.DataFrame,
+    copies: Any,
+    embed_stats: Any,
+    reductions_computed: int,
+    timings: Any,
+    figures: dict,
+    formats: Sequence[str],
+    figures_skipped: dict | None,
+    texts: Sequence[str],
+) -> dict[str, Any]:
+    """summary.json: what the run decided, made and measured, and what produced it.
+
+    ``fitted`` is the :class:`~cube.topics.SampleFit`; ``copies`` the near-duplicates found
+    among its fitted documents; ``texts`` every modeled document. The environment and the
+    embedding space that made the vectors come from :func:`cube.topics.provenance`'s record.
+    """
+    from cube import _cache
+    from cube._version import __version__
+    from cube.figures import describe
+    from cube.topics import library_versions, texts_digest
+
+    topics = fitted.topics
+    n_topics = len(set(topics) - {-1})
+    fitted_topics = [topics[i] for i in fitted.sample]
+    embedding = plan.embedding.record()
+    # Texts found in an imported archive's space (a workshop's cache) were computed by the
+    # backend that filled it, not by this machine's: said here, as in provenance().
+    embedding["from_imported_cache"] = embed_stats.imported
+    return {
+        "cube_version": __version__,
+        "source": plan.source,
+        "documents": corpus_rows,
+        # With a fit sample: the topics, words, quality and figures come from the sample.
+        "fit_sample": None
+        if not fitted.sampled
+        else {
+            "fitted_on": len(fitted.sample),
+            "assigned_by_similarity": int(corpus_rows - len(fitted.sample)),
+            "threshold": round(fitted.threshold, 4),
+        },
+        "topics": n_topics,
+        "outliers": int(sum(1 for t in topics if t == -1)),
+        "quality": quality_summary(quality),
+        "near_duplicates": {
+            **copies.summary(
+                fitted_topics if len(fitted_topics) == len(copies.group) else None,
+                collapsed=plan.spec.dedupe,
+            ),
+            # With a fit sample, copies were looked for among its documents only.
+            "looked_for_in": "the fit sample" if plan.fit_sample is not None else "every document",
+        },
+        "parameters": {**plan.decisions(), "embedding": embedding},
+        "cache": {
+            "embedded": embed_stats.encoded,
+            "embeddings_from_cache": embed_stats.cached,
+            "reductions_computed": reductions_computed,
+        },
+        # Where the embedding ran: this process, or a Dask cluster (which also, above the fit
+        # sample, assigns the other documents and counts the words; the rest runs here).
+        "embedded_on": (
+            {"dask_workers": plan.spec.workers}
+            if plan.spec.workers is not None
+            else {"dask_scheduler": plan.spec.scheduler}
+            if plan.spec.scheduler is not None
+            else "this process"
+        ),
+        "seconds": {name: round(timings.seconds.get(name, 0.0), 2) for name in STAGES},
+        "peak_memory_mb_after": dict(timings.peak_mb),  # this process's, stage by stage
+        "figures": sorted(figures),
+        "figure_descriptions": describe(fitted.topic_model, figures),  # alt text, from their data
+        "formats_written": list(formats),
+        "figures_skipped": figures_skipped,
+        "texts_sha256": texts_digest(texts),
+        "environment": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cache_dir": str(_cache.root()),
+            "versions": library_versions(),
+        },
+    }

@@ -7,7 +7,6 @@ before the first embedding. :func:`prepare` returns the :class:`Plan` the job th
 
 from __future__ import annotations
 
-import errno
 import itertools
 import os
 import shutil
@@ -23,11 +22,17 @@ import pandas as pd
 
 from cube import _cache, _config
 from cube._cache import atomic_write
-from cube._errors import BrowserFailedError, BrowserNotFoundError, CubeError, InputError
+from cube._errors import (
+    NO_ROOM_ERRNOS,
+    BrowserFailedError,
+    BrowserNotFoundError,
+    CubeError,
+    InputError,
+)
 from cube._texts import TextsOnDisk
 
 if TYPE_CHECKING:
-    from cube.embeddings import BackendChoice, ResolvedModel
+    from cube.embeddings import SpacePlan
     from cube.topics import TopicSettings
 
 DEFAULT_SAMPLE = 4000  # a cold run of the bundled corpus takes about a minute on 2 cores
@@ -91,7 +96,7 @@ class JobSpec:
     scheduler: str | None = None
     # Above this many documents, UMAP and HDBSCAN fit on a seeded sample of this many and the
     # others join the most similar topic (cube.topics.fit_on_sample); None: always all.
-    fit_sample: int | None = 200_000
+    fit_sample: int | None = _config.DEFAULT_FIT_SAMPLE
 
 
 @dataclass(frozen=True)
@@ -125,8 +130,7 @@ class Plan:
     # Whether a browser that passed the probe but fails while drawing means HTML only (the
     # default formats) or an error (formats asked for explicitly).
     images_may_fall_back: bool
-    model: ResolvedModel  # where spec.model was found
-    backend: BackendChoice  # the embedding backend, "onnx" or "torch", and why
+    embedding: SpacePlan  # the model found, the backend chosen and why, the options: once
     fit_sample: int | None = None  # documents the topics are fitted on, when not all
 
     @property
@@ -137,10 +141,10 @@ class Plan:
         """What the plan decided, as plain values for summary.json."""
         return {
             "model": self.spec.model,
-            "model_path": str(self.model.path),
-            "model_fingerprint": self.model.fingerprint,
-            "embedding_backend": self.backend.name,
-            "embedding_backend_reason": self.backend.reason,
+            "model_path": str(self.embedding.resolved.path),
+            "model_fingerprint": self.embedding.resolved.fingerprint,
+            "embedding_backend": self.embedding.backend.name,
+            "embedding_backend_reason": self.embedding.backend.reason,
             "sample": self.spec.sample if self.spec.sample is not None else "all",
             "seed": self.settings.seed,
             "min_topic_size": self.min_topic_size,
@@ -363,7 +367,7 @@ def read_corpus(
     try:
         docs = datasets.TextsOnDisk.write(texts_by_partition(), spill_to)
     except OSError as exc:
-        if exc.errno not in _NO_ROOM:
+        if exc.errno not in NO_ROOM_ERRNOS:
             raise
         raise CubeError(
             f"cannot keep the texts of {source} in {spill_to} while they are modeled "
@@ -383,9 +387,6 @@ def read_corpus(
     return frame, docs, source, columns
 
 
-_NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
-
-
 def classes_for_figures(classes: list[str]) -> list[str]:
     """The most frequent :data:`MAX_CLASSES_SHOWN` classes as they are, the rest as one."""
     counts = pd.Series(classes).value_counts(sort=True)
@@ -401,12 +402,12 @@ def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
 
     Example:
         >>> plan = prepare(JobSpec(out=Path("sotu-topics")))
-        >>> plan.backend.name, plan.min_topic_size
+        >>> plan.embedding.backend.name, plan.min_topic_size
         ('onnx', 27)
     """
     from cube import datasets
     from cube.distributed import check_cluster_options
-    from cube.embeddings import choose_backend, resolve_model
+    from cube.embeddings import plan_space
     from cube.topics import (
         MIN_DOCUMENTS,
         TopicSettings,
@@ -448,8 +449,7 @@ def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
     )
     check_output_folder(spec.out, spec.force, keep=keep, needed=OUTPUT_SPACE_BASE + 3 * text_bytes)
     check_cache_folder(len(docs))
-    model = resolve_model(spec.model)
-    backend = choose_backend(spec.backend, model)  # 'onnx' where it cannot run: now
+    embedding = plan_space(spec.model, backend=spec.backend)  # 'onnx' where it cannot run: now
     formats, skipped = check_figure_formats(spec.formats)
     say(f"      {len(docs):,} documents from {source}")
     return Plan(
@@ -465,7 +465,6 @@ def prepare(spec: JobSpec, say: Callable[[str], None] = print) -> Plan:
         formats=formats,
         figures_skipped=skipped,
         images_may_fall_back=spec.formats is None,
-        model=model,
-        backend=backend,
+        embedding=embedding,
         fit_sample=fit_sample,
     )

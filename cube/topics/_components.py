@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator
 
 from cube import _config
 from cube._errors import InputError
+from cube.embeddings import EmbedStats, SpacePlan, embed_with_stats, plan_space
 from cube.reductions import (
     Reduction,
     UMAPParams,
@@ -34,20 +35,33 @@ from cube.topics._terms import distinct_terms, phrases_found
 
 
 class CubeEmbedder(BaseEmbedder):
-    """BERTopic backend: every text is embedded once, ever (see ``cube.embed``).
+    """BERTopic backend: every text is embedded once, ever (see ``cube.embed``), and always in
+    one space: the :class:`~cube.embeddings.SpacePlan` it was given, or the one decided the
+    first time it embeds. A fitted model therefore embeds new documents (``transform``,
+    ``find_topic``) with the model, backend and options its topics were fitted with.
 
     Example:
-        >>> BERTopic(embedding_model=CubeEmbedder("all-MiniLM-L6-v2"))
+        >>> BERTopic(embedding_model=CubeEmbedder(plan_space("all-MiniLM-L6-v2")))
     """
 
-    def __init__(self, model_name: str | os.PathLike = _config.DEFAULT_MODEL) -> None:
+    def __init__(self, model: str | os.PathLike | SpacePlan = _config.DEFAULT_MODEL) -> None:
         super().__init__()
-        self.model_name = os.fspath(model_name)
+        self._plan = model if isinstance(model, SpacePlan) else None
+        self.model_name = self._plan.resolved.name if self._plan else os.fspath(model)
+        self.stats: EmbedStats | None = None  # what the last embed() did
+
+    @property
+    def plan(self) -> SpacePlan:
+        """The embedding decision: decided once, on first use, then kept."""
+        if self._plan is None:
+            self._plan = plan_space(self.model_name)
+        return self._plan
 
     def embed(self, documents: Sequence[str], verbose: bool = False) -> np.ndarray:
-        from cube.embeddings import embed
-
-        return embed(list(documents), self.model_name, show_progress=verbose or None)
+        vectors, self.stats = embed_with_stats(
+            list(documents), self.plan, show_progress=verbose or None
+        )
+        return vectors
 
 
 # A clustering that puts more than this share of the documents in one topic has found no

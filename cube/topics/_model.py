@@ -16,6 +16,8 @@ from cube.reductions import DEFAULT_NEIGHBORS, Reduction, UMAPParams
 if TYPE_CHECKING:  # pragma: no cover
     from bertopic import BERTopic
 
+    from cube.embeddings import SpacePlan
+
 MIN_DOCUMENTS = 50
 # Outliers whose embedding is at least this cosine-similar to a topic's join it; the rest stay
 # -1. With all-MiniLM-L6-v2 on the default run: 35 % outliers before, 14 % after, topic words
@@ -38,8 +40,9 @@ def default_min_topic_size(n_documents: int) -> int:
     return int(min(50, max(5, round(n_documents / 150))))
 
 
-def make_embedder(model: str | os.PathLike = _config.DEFAULT_MODEL):
-    """A BERTopic embedding backend that goes through ``cube.embed`` and its cache."""
+def make_embedder(model: str | os.PathLike | SpacePlan = _config.DEFAULT_MODEL):
+    """A BERTopic embedding backend that goes through ``cube.embed`` and its cache, always in
+    one space (a :class:`~cube.embeddings.SpacePlan`, or the one decided on first use)."""
     from cube.topics._components import CubeEmbedder
 
     return CubeEmbedder(model)
@@ -169,10 +172,19 @@ class TopicSettings:
         return [DistinctTerms(top_n_words=self.top_n_words), *steps]
 
 
-def build(n_documents: int, settings: TopicSettings | None = None, **changes: Any) -> BERTopic:
+def build(
+    n_documents: int,
+    settings: TopicSettings | None = None,
+    *,
+    embedding: SpacePlan | None = None,
+    **changes: Any,
+) -> BERTopic:
     """An unfitted ``BERTopic`` with cube's teaching defaults (see :func:`fit`).
 
     ``changes`` are :class:`TopicSettings` fields, e.g. ``build(4000, seed=1)``.
+    ``embedding``: the embedding decision its documents' vectors come from (a
+    :class:`~cube.embeddings.SpacePlan`; default: decided for ``settings.model`` on first use);
+    new documents are embedded in that same space.
 
     Example:
         >>> topic_model = cube.topics.build(4000, min_topic_size=20)
@@ -180,13 +192,15 @@ def build(n_documents: int, settings: TopicSettings | None = None, **changes: An
     from bertopic import BERTopic
     from bertopic.vectorizers import ClassTfidfTransformer
 
+    from cube.embeddings import plan_space
     from cube.topics._components import CachedUMAP, CubeEmbedder, TimedHDBSCAN
 
     settings = replace(settings or TopicSettings(), **changes)
     min_topic_size = settings.min_topic_size or default_min_topic_size(n_documents)
     check_corpus_size(n_documents, min_topic_size)
     return BERTopic(
-        embedding_model=CubeEmbedder(settings.model),
+        # Decided now, with the fit, not when new documents come: the space it is fitted in.
+        embedding_model=CubeEmbedder(embedding or plan_space(settings.model)),
         umap_model=CachedUMAP(settings.umap_params()),
         hdbscan_model=TimedHDBSCAN(
             min_cluster_size=min_topic_size,
@@ -213,6 +227,8 @@ def fit(
     docs: Sequence[str],
     embeddings: np.ndarray | None = None,
     settings: TopicSettings | None = None,
+    *,
+    embedding: SpacePlan | None = None,
     **changes: Any,
 ) -> BERTopic:
     """Fit a BERTopic model with teaching defaults and return it (a real ``BERTopic``).
@@ -226,6 +242,10 @@ def fit(
     Args:
         docs: the documents.
         embeddings: their vectors, if you already have them (else computed with ``model``).
+        embedding: the embedding decision those vectors came from (a
+            :class:`~cube.embeddings.SpacePlan` from :func:`cube.embeddings.plan_space`);
+            default: the one this machine makes for ``settings.model``. The fitted model
+            embeds new documents in that space, and :func:`save` keeps it.
         settings: a :class:`TopicSettings`; ``changes`` are its fields by name, e.g.
             ``min_topic_size=20``, ``seed=1``, ``representation="ctfidf"``.
 
@@ -234,13 +254,11 @@ def fit(
         >>> topic_model = cube.topics.fit(docs, seed=1)
         >>> topic_model.get_topic_info().head()
     """
-    from cube.embeddings import embed
-
     docs = list(docs)
     settings = replace(settings or TopicSettings(), **changes)
-    topic_model = build(len(docs), settings)
+    topic_model = build(len(docs), settings, embedding=embedding)
     if embeddings is None:
-        embeddings = embed(docs, settings.model)
+        embeddings = topic_model.embedding_model.embed(docs, verbose=settings.verbose)
     elif len(embeddings) != len(docs):
         raise InputError(f"got {len(docs)} documents but {len(embeddings)} embeddings")
     fit_transform(

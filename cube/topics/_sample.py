@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cube._config import DEFAULT_FIT_SAMPLE
 from cube._errors import InputError
-from cube.topics._model import OUTLIER_FLOOR, TopicSettings, default_min_topic_size, fit
+from cube._texts import TextsOnDisk
+from cube.topics._model import OUTLIER_FLOOR, TopicSettings, default_min_topic_size
 
 if TYPE_CHECKING:  # pragma: no cover
     from bertopic import BERTopic
 
-    from cube.embeddings import CachedVectors
+    from cube.embeddings import CachedVectors, SpacePlan
+    from cube.reductions import Reduction
 
-DEFAULT_FIT_SAMPLE = 200_000  # above this many documents, fit on a sample of this many
 _BLOCK = 50_000  # documents compared with the topics at a time: memory stays flat
 
 
@@ -26,13 +28,25 @@ class SampleFit:
 
     ``topic_model`` was fitted on the documents at ``sample`` (its ``topics_`` are theirs);
     ``topics`` has every document's topic; a document outside the sample joined the topic
-    whose embedding is most similar to its own when that similarity is at least ``threshold``.
+    whose embedding is most similar to its own when that similarity is at least ``threshold``
+    (None when the sample was every document). ``assigned_by`` says how each document got its
+    topic (``cluster``, ``similarity``, ``none``, and outside the sample ``similarity (outside
+    the sample)`` or ``none (outside the sample)``); ``probability`` is HDBSCAN's (NaN outside
+    the sample); ``seconds`` times the fit, the assignment of the others and their words.
     """
 
     topic_model: BERTopic
     topics: list[int]
     sample: np.ndarray
-    threshold: float
+    threshold: float | None
+    assigned_by: np.ndarray = field(default_factory=lambda: np.empty(0, object))
+    probability: np.ndarray = field(default_factory=lambda: np.empty(0))
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def sampled(self) -> bool:
+        """Whether the topics were fitted on a sample (the others assigned by similarity)."""
+        return len(self.sample) < len(self.topics)
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -81,7 +95,7 @@ def assign_to_topics(
 
 def _in_cache(embeddings) -> bool:
     """Whether these are :class:`~cube.embeddings.CachedVectors` (rows read when indexed)."""
-    from cube.embeddings._cached import CachedVectors
+    from cube.embeddings import CachedVectors
 
     return isinstance(embeddings, CachedVectors)
 
@@ -246,6 +260,9 @@ def fit_on_sample(
     settings: TopicSettings | None = None,
     *,
     sample_size: int = DEFAULT_FIT_SAMPLE,
+    sample: np.ndarray | None = None,
+    reduction: Reduction | None = None,
+    embedding: SpacePlan | None = None,
     client: Any = None,
     **changes: Any,
 ) -> SampleFit:
@@ -256,6 +273,12 @@ def fit_on_sample(
     of them would stay in no topic (never below 0.2).
 
     With ``sample_size`` at least the number of documents, this is :func:`fit` on all of them.
+    ``sample``: the positions to fit on, instead of a seeded sample (``cube topics`` leaves
+    near-identical copies out of it with ``--dedupe``); ``reduction``: the UMAP reduction of
+    those documents' embeddings, already computed (:func:`cube.reductions.reduction` with the
+    settings' ``umap_params()``); ``embedding``: the embedding decision the vectors came from
+    (:func:`cube.topics.fit`).
+
     The topics' words and sizes are then counted over every document, a partition at a time
     (:func:`words_from_every_document`): on the workers of a Dask ``client`` if given, which
     also compare the other documents with the topics when ``embeddings`` are
@@ -267,7 +290,12 @@ def fit_on_sample(
         >>> len(made.topics) == len(docs)
         True
     """
-    docs = list(docs)
+    import time
+
+    from cube.topics._model import build, fit_transform
+
+    if not isinstance(docs, TextsOnDisk):
+        docs = list(docs)
     if not _in_cache(embeddings):
         embeddings = np.asarray(embeddings)
     if len(embeddings) != len(docs):
@@ -275,19 +303,62 @@ def fit_on_sample(
     if sample_size < 2:
         raise InputError(f"sample_size must be 2 or more, not {sample_size}")
     settings = replace(settings or TopicSettings(), **changes)
-    if sample_size >= len(docs):
-        topic_model = fit(docs, embeddings, settings)
-        return SampleFit(topic_model, list(topic_model.topics_), np.arange(len(docs)), 1.0)
-    if settings.min_topic_size is None:
-        settings = replace(settings, min_topic_size=scaled_min_topic_size(len(docs), sample_size))
-    sample = sample_rows(len(docs), sample_size, settings.seed)
-    topic_model = fit([docs[i] for i in sample], embeddings[sample], settings)
-    rest = np.setdiff1d(np.arange(len(docs)), sample, assume_unique=True)
+    n = len(docs)
+    if sample is None:
+        sample = np.arange(n) if sample_size >= n else sample_rows(n, sample_size, settings.seed)
+    sample = np.asarray(sample, np.int64)
+    sampled = len(sample) < n
+    if sampled and settings.min_topic_size is None:
+        settings = replace(settings, min_topic_size=scaled_min_topic_size(n, len(sample)))
+    fitted_docs = [docs[i] for i in sample] if sampled else list(docs)
+    started = time.perf_counter()
+    topic_model = build(len(fitted_docs), settings, embedding=embedding)
+    fitted, probabilities = fit_transform(
+        topic_model,
+        fitted_docs,
+        np.asarray(embeddings[sample] if sampled else embeddings[:]),
+        outlier_threshold=settings.outlier_threshold,
+        max_outlier_share=settings.max_outlier_share,
+        reduction=reduction,
+    )
+    seconds = {"fit": time.perf_counter() - started}
+    clustered = np.asarray(topic_model.hdbscan_model.labels_) != -1
+    fitted = np.asarray(fitted, np.int64)
+    fitted_by = np.where(clustered, "cluster", np.where(fitted == -1, "none", "similarity"))
+    fitted_probability = np.round(np.asarray(probabilities, dtype=float), 4)
+    if not sampled:
+        return SampleFit(
+            topic_model,
+            [int(t) for t in fitted],
+            sample,
+            None,
+            fitted_by,
+            fitted_probability,
+            seconds,
+        )
+    started = time.perf_counter()
+    rest = np.setdiff1d(np.arange(n), sample, assume_unique=True)
     assigned, _, threshold = assign_rest(
         topic_model, embeddings, settings, rows=rest, client=client
     )
-    topics = np.empty(len(docs), np.int64)
-    topics[sample] = topic_model.topics_
-    topics[rest] = assigned
+    topics = np.empty(n, np.int64)
+    topics[sample], topics[rest] = fitted, assigned
+    assigned_by = np.empty(n, object)
+    assigned_by[sample] = fitted_by
+    outside = ("similarity (outside the sample)", "none (outside the sample)")
+    assigned_by[rest] = np.where(assigned == -1, outside[1], outside[0])
+    probability = np.full(n, np.nan)
+    probability[sample] = fitted_probability
+    seconds["assign"] = time.perf_counter() - started
+    started = time.perf_counter()
     words_from_every_document(topic_model, docs, topics, sample, client=client)
-    return SampleFit(topic_model, [int(t) for t in topics], sample, threshold)
+    seconds["words"] = time.perf_counter() - started
+    return SampleFit(
+        topic_model,
+        [int(t) for t in topics],
+        sample,
+        threshold,
+        assigned_by,
+        probability,
+        seconds,
+    )
