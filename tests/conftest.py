@@ -117,6 +117,56 @@ class FakeEncoder:
         return np.asarray(rows, np.float32).reshape(len(texts), self.dim)
 
 
+class HashedWords:
+    """A fake model for the fast tier, as llm registers its demo models: a text's vector is the
+    unit-length sum of its words' vectors, each word's drawn from a generator seeded by the
+    word. Texts that share words lie close, so ``cube topics`` finds real topics in seconds,
+    with UMAP and HDBSCAN as the only cost."""
+
+    dim = 32
+
+    def __init__(self) -> None:
+        self._words: dict[str, object] = {}
+
+    def _vector(self, word: str):
+        import hashlib
+
+        import numpy as np
+
+        if word not in self._words:
+            seed = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+            self._words[word] = np.random.default_rng(seed).standard_normal(self.dim)
+        return self._words[word]
+
+    def encode(self, texts: list[str]):
+        import re
+
+        import numpy as np
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        rows = np.zeros((len(texts), self.dim), np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"[a-z]{3,}", text.lower()):
+                if word not in ENGLISH_STOP_WORDS:
+                    rows[i] += self._vector(word)
+        return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+
+
+FAKE_MODEL = "hashed-words"
+
+
+@pytest.fixture(scope="session")
+def fake_model():
+    """The name of a registered fake model (:class:`HashedWords`): ``cube topics --model
+    hashed-words``, ``cube.embed(texts, "hashed-words")`` and the topic functions run on it
+    in this process without loading a transformer."""
+    from cube.embeddings import register_encoder
+
+    register_encoder(FAKE_MODEL, HashedWords())
+    yield FAKE_MODEL
+    register_encoder(FAKE_MODEL, None)
+
+
 @pytest.fixture
 def fake_encoder(tmp_path: Path):
     """``(model_dir, encoder)``: a model folder, and a :class:`FakeEncoder` to pass as

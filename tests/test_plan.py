@@ -30,7 +30,11 @@ def test_spec_and_plan_are_frozen(passages, tmp_path):
         plan.formats = ("html",)
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.time_column = "year"
-    assert plan.spec is spec and plan.embedding.backend.name in ("onnx", "torch") and plan.embedding.backend.reason
+    assert (
+        plan.spec is spec
+        and plan.embedding.backend.name in ("onnx", "torch")
+        and plan.embedding.backend.reason
+    )
     assert plan.settings.min_topic_size == cube.topics.default_min_topic_size(120)
     decided = plan.decisions()
     assert decided["embedding_backend"] == plan.embedding.backend.name

@@ -13,6 +13,7 @@ from cube.embeddings._backend import (
     choose_backend,
     embedding_space,
     plan_space,
+    register_encoder,
 )
 from cube.embeddings._cached import CachedVectors
 from cube.embeddings._embed import EmbedStats, embed, embed_with_stats
@@ -40,6 +41,7 @@ __all__ = [
     "imported_twin",
     "pick_device",
     "plan_space",
+    "register_encoder",
     "resolve_model",
 ]
 

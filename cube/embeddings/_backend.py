@@ -224,6 +224,41 @@ class SpacePlan:
         }
 
 
+_registered: dict[str, TextEncoder] = {}  # register_encoder: model names an encoder computes
+
+
+def register_encoder(name: str, encoder: TextEncoder | None) -> None:
+    """Make ``name`` a model that ``encoder`` computes, everywhere a model name is taken:
+    ``cube.embed(texts, name)``, ``cube.topics.fit(..., model=name)``, ``cube topics --model
+    name`` in this process. For demos and tests (a fast, deterministic encoder drives the whole
+    pipeline); ``None`` removes the name. Its vectors are cached in a space of their own.
+
+    Example:
+        >>> register_encoder("demo", HashedWords())
+        >>> cube.embed(["A text."], "demo").shape
+        (1, 32)
+    """
+    if encoder is None:
+        _registered.pop(name, None)
+        return
+    _check_custom_encoder(encoder, None)
+    _registered[name] = encoder
+
+
+def _registered_model(name: str, encoder: TextEncoder) -> ResolvedModel:
+    """A :class:`ResolvedModel` for a registered encoder: no folder; its fingerprint is the
+    name's and the encoder class's."""
+    import hashlib
+    from pathlib import Path
+
+    kind = f"{type(encoder).__module__}.{type(encoder).__qualname__}"
+    resolved = ResolvedModel(name, Path(f"<encoder {name}>"), "registered encoder")
+    # The fingerprint is otherwise a hash of the model's files, which it has none of.
+    resolved.__dict__["fingerprint"] = hashlib.sha256(f"{name}\0{kind}".encode()).hexdigest()
+    resolved.__dict__["config"] = {}
+    return resolved
+
+
 def plan_space(
     model: str | os.PathLike | ResolvedModel | SpacePlan = _config.DEFAULT_MODEL,
     options: EmbedOptions | None = None,
@@ -249,7 +284,11 @@ def plan_space(
             )
         return model
     options = (options or EmbedOptions()).replace(**option_fields)
-    resolved = as_resolved(model)
+    if isinstance(model, str) and model in _registered and encoder is None:
+        encoder = _registered[model]
+        resolved = _registered_model(model, encoder)
+    else:
+        resolved = as_resolved(model)
     if encoder is not None:
         _check_custom_encoder(encoder, backend)
         choice = BackendChoice("torch", f"custom encoder {type(encoder).__qualname__}")
