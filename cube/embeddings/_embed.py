@@ -185,6 +185,10 @@ def embed_with_stats(
         (2, 0)
     """
     items = _as_text_list(texts)
+    if client is not None and encoder is not None:
+        raise InputError(
+            "embed() takes a client or an encoder, not both: a custom encoder runs here"
+        )
     if not in_memory and not (_cache.enabled() if cache is None else cache):
         raise InputError(
             "in_memory=False keeps the vectors in the cache, which is off; turn it on "
@@ -193,7 +197,7 @@ def embed_with_stats(
     plan = plan_space(model, options, backend=backend, encoder=encoder, **option_fields)
     if client is not None and plan.encoder is not None:
         raise InputError(
-            "embed() takes a client or an encoder, not both: a custom encoder runs here"
+            "embed() takes a client or an encoder model, not both: a custom encoder runs here"
         )
     space = plan.space
     keys = text_keys(items)

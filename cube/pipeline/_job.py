@@ -211,19 +211,23 @@ def _work(
     figures (for the report).
     """
     from cube.figures import STATIC_FORMATS
-    from cube.reductions import reduction
+    from cube.reductions import knn_graph, reduction
     from cube.topics import evaluate, fit_on_sample
 
     settings = plan.settings
     with timings.stage("embed", say):
         client = _client(plan, stack, say)
         corpus, embed_stats = _embed(plan, client, say)
-        corpus, copies = _near_duplicates(plan, corpus, say)
+        # One neighbour graph of the fitted vectors, for the copies and both reductions.
+        graph = knn_graph(corpus.fit_vectors, settings.umap_params())
+        corpus, copies = _near_duplicates(plan, corpus, graph, say)
     if embed_stats.encoded and any(f in STATIC_FORMATS for f in plan.formats):
         _start_browser_early()  # a long run: the browser starts while UMAP uses one core
     with timings.stage("reduce", say):
-        clustered_in = reduction(corpus.fit_vectors, settings.umap_params())
-        mapped_in = reduction(corpus.fit_vectors, settings.umap_params().for_map())
+        clustered_in = reduction(corpus.fit_vectors, settings.umap_params(), neighbours=graph)
+        mapped_in = reduction(
+            corpus.fit_vectors, settings.umap_params().for_map(), neighbours=graph
+        )
     say(f"[4/{len(STAGES)}] cluster and [5/{len(STAGES)}] represent")
     made = fit_on_sample(
         corpus.docs,
@@ -299,14 +303,14 @@ def _embed(plan: Plan, client, say: Callable[[str], None]):
     return Corpus(docs, embeddings, np.arange(len(docs)), fit, fit_vectors), stats
 
 
-def _near_duplicates(plan: Plan, corpus: Corpus, say: Callable[[str], None]):
+def _near_duplicates(plan: Plan, corpus: Corpus, graph, say: Callable[[str], None]):
     """Near-identical passages among the fitted documents (with a fit sample: in the sample
     alone, so the neighbour graph is the one its UMAP uses); ``--dedupe`` leaves them out."""
     from cube.reductions import near_duplicates
 
     settings = plan.settings
     copies = near_duplicates(
-        corpus.fit_vectors, n_neighbors=settings.n_neighbors, seed=settings.seed
+        corpus.fit_vectors, n_neighbors=settings.n_neighbors, seed=settings.seed, neighbours=graph
     )
     if plan.spec.dedupe and copies.n_copies:
         sampled = len(corpus.fit) < len(corpus.docs)

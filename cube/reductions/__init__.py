@@ -19,6 +19,7 @@ from cube.reductions._duplicates import (
 )
 from cube.reductions._umap import (
     DEFAULT_NEIGHBORS,
+    Neighbours,
     Reduction,
     UMAPParams,
     default_epochs,
@@ -35,6 +36,7 @@ __all__ = [
     "DEFAULT_NEIGHBORS",
     "DUPLICATE_COSINE",
     "NearDuplicates",
+    "Neighbours",
     "Reduction",
     "UMAPParams",
     "default_epochs",

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from cube._errors import InputError
-from cube.reductions._umap import DEFAULT_NEIGHBORS, UMAPParams, knn_graph
+from cube.reductions._umap import DEFAULT_NEIGHBORS, Neighbours, UMAPParams, knn_graph
 
 DUPLICATE_COSINE = 0.98
 # A topic is "mostly copies" when more than this share of its passages have a near-duplicate
@@ -116,12 +116,14 @@ def near_duplicates(
     threshold: float = DUPLICATE_COSINE,
     n_neighbors: int = DEFAULT_NEIGHBORS,
     seed: int = 0,
+    neighbours: Neighbours | None = None,
 ) -> NearDuplicates:
     """Group passages whose embeddings are at least ``threshold`` cosine-similar.
 
     Each passage is compared with its ``n_neighbors`` nearest (UMAP's graph, exact below
     40,000 rows; with these defaults, the one the main job's UMAP uses), and the pairs above
     the threshold are joined into groups, so a template repeated 200 times is one group.
+    ``neighbours``: that graph, when the caller has it already (:func:`knn_graph`).
 
     Example:
         >>> copies = near_duplicates(vectors)
@@ -136,7 +138,8 @@ def near_duplicates(
     if n == 0:
         return NearDuplicates(threshold, np.zeros(0, np.int64))
     params = UMAPParams(n_components=5, n_neighbors=n_neighbors, seed=seed)
-    indices, distances, _ = knn_graph(embeddings, params)
+    graph = knn_graph(embeddings, params, neighbours=neighbours)
+    indices, distances = graph.indices, graph.distances
     rows = np.repeat(np.arange(n), indices.shape[1])
     close = (1.0 - distances.ravel() >= threshold) & (indices.ravel() >= 0)
     graph = coo_matrix(

@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -79,6 +79,8 @@ class Reduction:
     params: UMAPParams
     from_cache: bool
     seconds: float
+    # The nearest-neighbour graph UMAP used, or was handed (None: read from the cache alone).
+    neighbours: Neighbours | None = field(default=None, repr=False, compare=False)
 
 
 def embeddings_digest(embeddings: np.ndarray) -> str:
@@ -93,9 +95,37 @@ def reduction_key(digest: str, params: UMAPParams, n_rows: int, y: np.ndarray | 
     return _cache.fingerprint(settings, *labels, length=40)
 
 
-# The nearest-neighbour graph is shared by every reduction of the same embeddings (the 5-D one
-# for clustering, the 2-D one for the documents map): computed once per process.
-_knn_memo: dict[tuple, tuple] = {}
+@dataclass(frozen=True)
+class Neighbours:
+    """UMAP's nearest-neighbour graph of some embeddings: made once by :func:`knn_graph` and
+    handed, as a value, to every stage of the same embeddings that needs it (the near-duplicate
+    search, the 5-D reduction for clustering, the 2-D one for the map, ``transform``).
+
+    ``index`` is pynndescent's search index when the graph came from it (None when exact).
+    """
+
+    digest: str  # embeddings_digest of the embeddings it was made from
+    n_neighbors: int
+    metric: str
+    seed: int
+    indices: np.ndarray
+    distances: np.ndarray
+    index: Any = None
+
+    def fits(self, digest: str, params: UMAPParams) -> bool:
+        """Whether this is the graph ``params`` asks for, of the embeddings with ``digest``."""
+        return (self.digest, self.n_neighbors, self.metric, self.seed) == (
+            digest,
+            params.n_neighbors,
+            params.metric,
+            params.seed,
+        )
+
+    @property
+    def graph(self) -> tuple:
+        """``(indices, distances, index)``: UMAP's ``precomputed_knn``."""
+        return self.indices, self.distances, self.index
+
 
 # Up to this many rows the graph is exact: every pair compared, in row blocks of _EXACT_BLOCK
 # (n^2 d multiply-adds through BLAS: 0.3 s for 4,000 passages, ~3 s for 16,000 on 2 cores).
@@ -150,33 +180,46 @@ def exact_knn(embeddings: np.ndarray, n_neighbors: int, metric: str = "cosine") 
     return indices, distances
 
 
-def knn_graph(embeddings: np.ndarray, params: UMAPParams, digest: str | None = None) -> tuple:
-    """UMAP's nearest-neighbour graph of ``embeddings`` (kept for the last embeddings seen).
+def knn_graph(
+    embeddings: np.ndarray,
+    params: UMAPParams,
+    digest: str | None = None,
+    *,
+    neighbours: Neighbours | None = None,
+) -> Neighbours:
+    """UMAP's nearest-neighbour graph of ``embeddings``: ``neighbours`` when it is that graph
+    already (handed along by the caller), else computed.
 
     Exact up to :data:`EXACT_KNN_MAX_ROWS` rows (see :func:`knn_method`), pynndescent above.
+
+    Example:
+        >>> graph = knn_graph(vectors, UMAPParams(n_components=5))
+        >>> reduction(vectors, UMAPParams(n_components=2), neighbours=graph).from_cache
+        False
     """
     digest = digest or embeddings_digest(embeddings)
-    memo_key = (digest, params.n_neighbors, params.metric, params.seed)
-    if memo_key not in _knn_memo:
-        _knn_memo.clear()  # keep one graph: it is as large as the corpus
-        if knn_method(len(embeddings), params.metric) == "exact":
-            indices, distances = exact_knn(embeddings, params.n_neighbors, params.metric)
-            _knn_memo[memo_key] = (indices, distances, None)
-        else:
-            from umap.umap_ import nearest_neighbors
+    if neighbours is not None and neighbours.fits(digest, params):
+        return neighbours
+    index = None
+    if knn_method(len(embeddings), params.metric) == "exact":
+        indices, distances = exact_knn(embeddings, params.n_neighbors, params.metric)
+    else:
+        from umap.umap_ import nearest_neighbors
 
-            _knn_memo[memo_key] = nearest_neighbors(
-                np.asarray(embeddings),
-                params.n_neighbors,
-                params.metric,
-                {},
-                False,
-                np.random.RandomState(params.seed),
-                low_memory=True,
-                use_pynndescent=True,
-                n_jobs=1,
-            )
-    return _knn_memo[memo_key]
+        indices, distances, index = nearest_neighbors(
+            np.asarray(embeddings),
+            params.n_neighbors,
+            params.metric,
+            {},
+            False,
+            np.random.RandomState(params.seed),
+            low_memory=True,
+            use_pynndescent=True,
+            n_jobs=1,
+        )
+    return Neighbours(
+        digest, params.n_neighbors, params.metric, params.seed, indices, distances, index
+    )
 
 
 def search_index(embeddings: np.ndarray, params: UMAPParams):
@@ -266,9 +309,17 @@ def make_umap(params: UMAPParams, knn: tuple):
 
 
 def reduction(
-    embeddings: np.ndarray, params: UMAPParams | None = None, *, y: np.ndarray | None = None
+    embeddings: np.ndarray,
+    params: UMAPParams | None = None,
+    *,
+    y: np.ndarray | None = None,
+    neighbours: Neighbours | None = None,
 ) -> Reduction:
     """A seeded UMAP reduction of ``embeddings`` and how it was made, from the cache when it can.
+
+    ``neighbours``: the embeddings' nearest-neighbour graph when the caller has it already
+    (:func:`knn_graph`); it is used when it is the graph ``params`` asks for. The reduction
+    keeps the graph it used (``neighbours``), for ``transform`` on new points.
 
     Example:
         >>> made = reduction(vectors, UMAPParams(n_components=5, seed=0))
@@ -282,19 +333,20 @@ def reduction(
     use_cache = _cache.enabled()
     cached = load_matrix(path) if use_cache else None
     if cached is not None and cached.shape == (len(embeddings), params.n_components):
-        return Reduction(cached, params, from_cache=True, seconds=0.0)
+        given = neighbours if neighbours is not None and neighbours.fits(digest, params) else None
+        return Reduction(cached, params, from_cache=True, seconds=0.0, neighbours=given)
     started = time.perf_counter()
-    knn = knn_graph(embeddings, params, digest)
+    neighbours = knn_graph(embeddings, params, digest, neighbours=neighbours)
     with warnings.catch_warnings():
         # With the exact graph there is no search index: CachedUMAP.transform builds one.
         warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
-        reduced = make_umap(params, knn).fit_transform(np.asarray(embeddings), y=y)
+        reduced = make_umap(params, neighbours.graph).fit_transform(np.asarray(embeddings), y=y)
     reduced = np.nan_to_num(np.asarray(reduced, dtype=np.float32))
     seconds = time.perf_counter() - started
     if use_cache:
         with contextlib.suppress(OSError):  # an unwritable cache costs speed, not correctness
             save_matrix(path, reduced)
-    return Reduction(reduced, params, from_cache=False, seconds=seconds)
+    return Reduction(reduced, params, from_cache=False, seconds=seconds, neighbours=neighbours)
 
 
 _PARAM_NAMES = tuple(field.name for field in dataclasses.fields(UMAPParams))

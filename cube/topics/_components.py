@@ -153,10 +153,10 @@ class CachedUMAP(BaseEstimator):
             return self.embedding_
         if self._umap_model is None:
             params = self.reduction_.params
-            indices, distances, index = knn_graph(self._fit_X, params)
             # The fit's own graph (so the map is the cached one), and an index for new points.
-            index = index or search_index(self._fit_X, params)
-            knn = (indices, distances, index)
+            graph = knn_graph(self._fit_X, params, neighbours=self.reduction_.neighbours)
+            index = graph.index or search_index(self._fit_X, params)
+            knn = (graph.indices, graph.distances, index)
             self._umap_model = make_umap(params, knn).fit(self._fit_X, y=self._fit_y)
         return np.asarray(self._umap_model.transform(X), dtype=np.float32)
 
