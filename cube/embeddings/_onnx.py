@@ -34,6 +34,7 @@ import numpy as np
 from cube import _cache
 from cube._cache import atomic_write
 from cube._errors import CubeError
+from cube._parallel import workers
 from cube.embeddings import _int8
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -412,13 +413,6 @@ def _session(path: Path):
 @functools.lru_cache(maxsize=4)
 def _cached_session(path: Path, digest: str):
     return _session(path)
-
-
-def workers() -> int:
-    """Worker threads: the cores this process may use."""
-    with contextlib.suppress(AttributeError):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
 
 
 def space_encoding(resolved: ResolvedModel) -> str:
