@@ -34,6 +34,7 @@ import numpy as np
 
 from cube import _cache
 from cube._errors import CubeError, InputError
+from cube._progress import human_bytes
 from cube._store import ChunkError, VectorStore, _read_chunk
 from cube._version import __version__
 
@@ -74,8 +75,6 @@ class ArchiveReport:
 
     def summary(self) -> str:
         """One line for the command line."""
-        from cube.cli._common import human_bytes
-
         parts = [
             f"{self.files} file{'s' if self.files != 1 else ''} ({human_bytes(self.bytes)})",
             f"{self.vectors} vectors",

@@ -8,7 +8,7 @@ import contextlib
 
 from cube import _cache
 from cube._errors import CubeError
-from cube.cli._common import human_bytes
+from cube._progress import human_bytes
 
 
 def _cmd_cache_info(args: argparse.Namespace) -> int:

@@ -102,7 +102,7 @@ SMOKE_SECONDS = 60
 def _probe_disk() -> str:
     import shutil
 
-    from cube.cli._common import human_bytes
+    from cube._progress import human_bytes
 
     root = _cache.root()
     where = next((p for p in (root, *root.parents) if p.exists()), root.anchor)
