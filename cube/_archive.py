@@ -90,14 +90,6 @@ class ArchiveReport:
         return ", ".join(parts)
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(_COPY_BLOCK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _cache_entries(root: Path) -> list[tuple[str, Path]]:
     """(archive name, file) of every entry the cache holds, sorted; vector chunks renamed to
     the SHA-256 of their contents, damaged ones left out."""
@@ -113,7 +105,7 @@ def _cache_entries(root: Path) -> list[tuple[str, Path]]:
                 _read_chunk(chunk)  # checks its own checksum
             except (ChunkError, OSError, ValueError):
                 continue
-            chunks.append((f"embeddings/{space.name}/{_sha256_file(chunk)}.vec", chunk))
+            chunks.append((f"embeddings/{space.name}/{_cache.file_sha256(chunk)}.vec", chunk))
         if chunks:
             entries.append((f"embeddings/{space.name}/space.json", meta))
             entries.extend(chunks)
@@ -144,7 +136,7 @@ def export_cache(path: str | os.PathLike) -> ArchiveReport:
     if not entries:
         raise CubeError(f"the cache at {root} is empty: nothing to export")
     listing = [
-        {"path": name, "size": file.stat().st_size, "sha256": _sha256_file(file)}
+        {"path": name, "size": file.stat().st_size, "sha256": _cache.file_sha256(file)}
         for name, file in entries
     ]
     spaces = sorted({name.split("/")[1] for name, _ in entries if name.startswith("embeddings/")})
@@ -275,7 +267,7 @@ def _stage(archive: Path, staging: Path) -> dict:
 
 
 def _same_file(a: Path, b: Path) -> bool:
-    return a.stat().st_size == b.stat().st_size and _sha256_file(a) == _sha256_file(b)
+    return a.stat().st_size == b.stat().st_size and _cache.file_sha256(a) == _cache.file_sha256(b)
 
 
 def _merge_space(staged: Path, target: Path, report: ArchiveReport) -> None:

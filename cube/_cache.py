@@ -5,6 +5,8 @@
 - :func:`fingerprint`: the one way cube turns inputs into a cache key (like Hugging Face
   datasets' fingerprints): a SHA-256 of a canonical JSON of the settings, then of each array's
   shape and bytes;
+- :func:`file_sha256`: the one way cube checks a file's bytes (an export, an archive entry, a
+  downloaded wheel);
 - :func:`atomic_write`: the one way cube writes a file, in the cache or anywhere else: to a
   temporary name beside the target, then renamed into place, so a reader sees the whole file
   or none.
@@ -62,6 +64,17 @@ def fingerprint(settings: Any, *arrays: np.ndarray, length: int = 64) -> str:
     for array in arrays:
         digest.update(np.ascontiguousarray(array).data)
     return digest.hexdigest()[:length]
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The hex SHA-256 of a file's bytes, read a block at a time (any size fits in memory).
+
+    Example:
+        >>> file_sha256("model.onnx")[:12]
+        '5f1a0c9e2b7d'
+    """
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def atomic_write(

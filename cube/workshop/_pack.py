@@ -28,7 +28,7 @@ from cube._errors import CubeError, InputError
 from cube._progress import human_bytes
 from cube._version import __version__
 from cube.workshop import _scripts
-from cube.workshop._download import fetch_all, place, sha256_of
+from cube.workshop._download import fetch_all, place
 from cube.workshop._lock import (
     Platform,
     PlatformSelection,
@@ -363,7 +363,7 @@ def _write_manifests(
     for path in sorted(staging.rglob("*")):
         if path.is_file():
             rel = path.relative_to(staging).as_posix()
-            digests[rel] = sha256_of(path)
+            digests[rel] = _cache.file_sha256(path)
 
     def write(name: str, paths) -> None:
         lines = [f"{digests[p]}  {p}" for p in sorted(paths)]
