@@ -14,12 +14,11 @@ counted (never overwritten). Vectors are merged row by row under the same rule.
 
 Spaces whose vectors came from an archive are remembered (``imported.json``): texts found there
 keep those vectors whichever backend this machine would use, so a room of laptops that imported
-one archive sees the same topics (:func:`imported_spaces`).
+one archive sees the same topics (:func:`cube._cache.imported_space_keys`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from cube import _cache
+from cube._cache import IMPORTED_SPACES, imported_space_keys  # noqa: F401  (their old home)
 from cube._errors import CubeError, InputError
 from cube._progress import human_bytes
 from cube._store import ChunkError, VectorStore, _read_chunk
@@ -40,7 +40,6 @@ from cube._version import __version__
 
 MANIFEST_NAME = "cube-cache.json"
 FORMAT = "cube-cache/1"
-IMPORTED_SPACES = "imported.json"
 _MAX_MANIFEST = 64 * 1024 * 1024
 _COPY_BLOCK = 1 << 20
 # What an archive may hold, and nothing else: every path is one a cube cache writes.
@@ -363,24 +362,7 @@ def import_cache(path: str | os.PathLike) -> ArchiveReport:
             for space in spaces:
                 _merge_space(space, _cache.embeddings_dir() / space.name, report)
                 report.spaces.append(space.name)
-            _remember_spaces(root, report.spaces)
+            _cache.remember_imported_spaces(report.spaces, root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
-
-
-def _remember_spaces(root: Path, spaces: list[str]) -> None:
-    if not spaces:
-        return
-    known = set(imported_space_keys(root))
-    _cache.atomic_write(
-        root / IMPORTED_SPACES, json.dumps({"spaces": sorted(known | set(spaces))}, indent=1)
-    )
-
-
-def imported_space_keys(root: Path | None = None) -> list[str]:
-    """The embedding spaces whose vectors came from an imported archive."""
-    path = (root or _cache.root()) / IMPORTED_SPACES
-    with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-        return [str(s) for s in json.loads(path.read_text("utf-8"))["spaces"]]
-    return []

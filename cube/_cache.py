@@ -7,6 +7,8 @@
   shape and bytes;
 - :func:`file_sha256`: the one way cube checks a file's bytes (an export, an archive entry, a
   downloaded wheel);
+- :func:`imported_space_keys`: the embedding spaces whose vectors came from an imported cache
+  archive (``imported.json``), which keep their vectors whichever backend this machine would use;
 - :func:`atomic_write`: the one way cube writes a file, in the cache or anywhere else: to a
   temporary name beside the target, then renamed into place, so a reader sees the whole file
   or none.
@@ -28,6 +30,7 @@ import numpy as np
 from cube import _config
 
 PART_SUFFIX = ".part"
+IMPORTED_SPACES = "imported.json"  # in the root: the spaces that came from an archive
 
 
 def root() -> Path:
@@ -119,3 +122,32 @@ def _fsync_dir(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def imported_space_keys(folder: Path | None = None) -> list[str]:
+    """The embedding spaces whose vectors came from an imported archive into the cache at
+    ``folder`` (default: :func:`root`); none: ``[]``.
+
+    Example:
+        >>> imported_space_keys()
+        []
+    """
+    path = (folder or root()) / IMPORTED_SPACES
+    with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+        return [str(s) for s in json.loads(path.read_text("utf-8"))["spaces"]]
+    return []
+
+
+def remember_imported_spaces(spaces: list[str], folder: Path | None = None) -> None:
+    """Add ``spaces`` to the imported ones of the cache at ``folder`` (default: :func:`root`).
+
+    Example:
+        >>> remember_imported_spaces(report.spaces)
+    """
+    if not spaces:
+        return
+    folder = folder or root()
+    known = set(imported_space_keys(folder))
+    atomic_write(
+        folder / IMPORTED_SPACES, json.dumps({"spaces": sorted(known | set(spaces))}, indent=1)
+    )
