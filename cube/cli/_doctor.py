@@ -212,7 +212,7 @@ def _probe_lab_quiet() -> str:
 
     from jupyterlab.handlers.announcements import NeverCheckForUpdate  # noqa: F401
 
-    from cube.notebook._lab import QUIET_LAB_FLAGS, lab_command
+    from cube.notebook import QUIET_LAB_FLAGS, lab_command
 
     if not all(flag in lab_command(Path("."), open_browser=False) for flag in QUIET_LAB_FLAGS):
         raise CubeError("cube lab would let JupyterLab fetch news and check for updates")
