@@ -121,8 +121,7 @@ def course_cache_share() -> tuple[int, int]:
 
     from cube._store import text_keys
     from cube.datasets import load
-    from cube.embeddings import embedding_space
-    from cube.embeddings._space import imported_twin
+    from cube.embeddings import embedding_space, imported_twin
     from cube.notebook import course_samples
 
     texts: dict[str, None] = {}
