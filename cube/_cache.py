@@ -73,8 +73,9 @@ def file_sha256(path: str | os.PathLike) -> str:
     """The hex SHA-256 of a file's bytes, read a block at a time (any size fits in memory).
 
     Example:
-        >>> file_sha256("model.onnx")[:12]
-        '5f1a0c9e2b7d'
+        >>> _ = Path("empty.txt").write_bytes(b"")
+        >>> file_sha256("empty.txt")
+        'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
     """
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
