@@ -29,7 +29,7 @@ def passage_vocabulary(docs: list[str], min_passages: int) -> list[str]:
     """cube's terms found in at least ``min_passages`` passages (BERTopic's min_df counts topics)."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from cube.topics._terms import TermAnalyzer
+    from cube.topics import TermAnalyzer
 
     counts = CountVectorizer(analyzer=TermAnalyzer(), min_df=min_passages, binary=True)
     counts.fit(docs)
@@ -41,8 +41,7 @@ def word_candidates(docs: list[str]) -> dict:
     from bertopic.vectorizers import ClassTfidfTransformer
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from cube.topics import CoherentTerms, DistinctTerms, make_vectorizer
-    from cube.topics._terms import TermAnalyzer
+    from cube.topics import CoherentTerms, DistinctTerms, TermAnalyzer, make_vectorizer
 
     n = len(docs)
 

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-topic-sizes", default="40,10,5")
     args = parser.parse_args(argv)
     import cube
-    from cube.figures._standard import words_from_ctfidf
+    from cube.figures import words_from_ctfidf
     from cube.topics import MAX_TREE_TOPICS, topic_tree
 
     docs = cube.datasets.load("sotu")["text"].tolist()

@@ -10,9 +10,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING
-
 from cube._config import config_context, get_config, set_config
 from cube._errors import (
     BrowserFailedError,
@@ -22,15 +19,17 @@ from cube._errors import (
     InputError,
     ModelNotFoundError,
 )
+from cube._public import lazy_face
 from cube._version import __version__
 
-# Public names that live in submodules, imported on first access (scikit-learn style).
-_LAZY = {
-    "embed": "cube.embeddings",
-    "reduce": "cube.reductions",
+# Public names that live in submodules, imported on first access (scikit-learn style), and
+# the stages, in the order data flows through them, then the helpers around them. For type
+# checkers, __init__.pyi says the same (tests/test_faces.py keeps them equal).
+_PUBLIC = {
+    "cube.embeddings": ("embed",),
+    "cube.reductions": ("reduce",),
 }
-# The stages, in the order data flows through them, then the helpers around them.
-_SUBMODULES = {
+_SUBMODULES = (
     "datasets",
     "embeddings",
     "reductions",
@@ -40,40 +39,9 @@ _SUBMODULES = {
     "notebook",
     "widgets",
     "distributed",
-}
-
-if TYPE_CHECKING:  # pragma: no cover
-    from cube import (
-        datasets,
-        distributed,
-        embeddings,
-        figures,
-        notebook,
-        pipeline,
-        reductions,
-        topics,
-        widgets,
-    )
-    from cube.embeddings import embed
-    from cube.reductions import reduce
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f"cube.{name}")
-    else:
-        raise AttributeError(f"module 'cube' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY, *_SUBMODULES])
-
-
-__all__ = [
+)
+__getattr__, __dir__, __all__ = lazy_face(globals(), _PUBLIC, submodules=_SUBMODULES)
+__all__ += [  # the light names imported above
     "BrowserFailedError",
     "BrowserNotFoundError",
     "CacheWarning",
@@ -82,17 +50,6 @@ __all__ = [
     "ModelNotFoundError",
     "__version__",
     "config_context",
-    "datasets",
-    "distributed",
-    "embed",
-    "embeddings",
-    "figures",
     "get_config",
-    "notebook",
-    "pipeline",
-    "reduce",
-    "reductions",
     "set_config",
-    "topics",
-    "widgets",
 ]

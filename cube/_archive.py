@@ -14,12 +14,11 @@ counted (never overwritten). Vectors are merged row by row under the same rule.
 
 Spaces whose vectors came from an archive are remembered (``imported.json``): texts found there
 keep those vectors whichever backend this machine would use, so a room of laptops that imported
-one archive sees the same topics (:func:`imported_spaces`).
+one archive sees the same topics (:func:`cube._cache.imported_space_keys`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -33,13 +32,14 @@ from pathlib import Path
 import numpy as np
 
 from cube import _cache
+from cube._cache import IMPORTED_SPACES, imported_space_keys  # noqa: F401  (their old home)
 from cube._errors import CubeError, InputError
+from cube._progress import human_bytes
 from cube._store import ChunkError, VectorStore, _read_chunk
 from cube._version import __version__
 
 MANIFEST_NAME = "cube-cache.json"
 FORMAT = "cube-cache/1"
-IMPORTED_SPACES = "imported.json"
 _MAX_MANIFEST = 64 * 1024 * 1024
 _COPY_BLOCK = 1 << 20
 # What an archive may hold, and nothing else: every path is one a cube cache writes.
@@ -74,8 +74,6 @@ class ArchiveReport:
 
     def summary(self) -> str:
         """One line for the command line."""
-        from cube.cli._common import human_bytes
-
         parts = [
             f"{self.files} file{'s' if self.files != 1 else ''} ({human_bytes(self.bytes)})",
             f"{self.vectors} vectors",
@@ -89,14 +87,6 @@ class ArchiveReport:
                 "the archive's)"
             )
         return ", ".join(parts)
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(_COPY_BLOCK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _cache_entries(root: Path) -> list[tuple[str, Path]]:
@@ -114,7 +104,7 @@ def _cache_entries(root: Path) -> list[tuple[str, Path]]:
                 _read_chunk(chunk)  # checks its own checksum
             except (ChunkError, OSError, ValueError):
                 continue
-            chunks.append((f"embeddings/{space.name}/{_sha256_file(chunk)}.vec", chunk))
+            chunks.append((f"embeddings/{space.name}/{_cache.file_sha256(chunk)}.vec", chunk))
         if chunks:
             entries.append((f"embeddings/{space.name}/space.json", meta))
             entries.extend(chunks)
@@ -145,7 +135,7 @@ def export_cache(path: str | os.PathLike) -> ArchiveReport:
     if not entries:
         raise CubeError(f"the cache at {root} is empty: nothing to export")
     listing = [
-        {"path": name, "size": file.stat().st_size, "sha256": _sha256_file(file)}
+        {"path": name, "size": file.stat().st_size, "sha256": _cache.file_sha256(file)}
         for name, file in entries
     ]
     spaces = sorted({name.split("/")[1] for name, _ in entries if name.startswith("embeddings/")})
@@ -276,7 +266,7 @@ def _stage(archive: Path, staging: Path) -> dict:
 
 
 def _same_file(a: Path, b: Path) -> bool:
-    return a.stat().st_size == b.stat().st_size and _sha256_file(a) == _sha256_file(b)
+    return a.stat().st_size == b.stat().st_size and _cache.file_sha256(a) == _cache.file_sha256(b)
 
 
 def _merge_space(staged: Path, target: Path, report: ArchiveReport) -> None:
@@ -372,24 +362,7 @@ def import_cache(path: str | os.PathLike) -> ArchiveReport:
             for space in spaces:
                 _merge_space(space, _cache.embeddings_dir() / space.name, report)
                 report.spaces.append(space.name)
-            _remember_spaces(root, report.spaces)
+            _cache.remember_imported_spaces(report.spaces, root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
-
-
-def _remember_spaces(root: Path, spaces: list[str]) -> None:
-    if not spaces:
-        return
-    known = set(imported_space_keys(root))
-    _cache.atomic_write(
-        root / IMPORTED_SPACES, json.dumps({"spaces": sorted(known | set(spaces))}, indent=1)
-    )
-
-
-def imported_space_keys(root: Path | None = None) -> list[str]:
-    """The embedding spaces whose vectors came from an imported archive."""
-    path = (root or _cache.root()) / IMPORTED_SPACES
-    with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
-        return [str(s) for s in json.loads(path.read_text("utf-8"))["spaces"]]
-    return []

@@ -5,6 +5,10 @@
 - :func:`fingerprint`: the one way cube turns inputs into a cache key (like Hugging Face
   datasets' fingerprints): a SHA-256 of a canonical JSON of the settings, then of each array's
   shape and bytes;
+- :func:`file_sha256`: the one way cube checks a file's bytes (an export, an archive entry, a
+  downloaded wheel);
+- :func:`imported_space_keys`: the embedding spaces whose vectors came from an imported cache
+  archive (``imported.json``), which keep their vectors whichever backend this machine would use;
 - :func:`atomic_write`: the one way cube writes a file, in the cache or anywhere else: to a
   temporary name beside the target, then renamed into place, so a reader sees the whole file
   or none.
@@ -26,6 +30,7 @@ import numpy as np
 from cube import _config
 
 PART_SUFFIX = ".part"
+IMPORTED_SPACES = "imported.json"  # in the root: the spaces that came from an archive
 
 
 def root() -> Path:
@@ -62,6 +67,18 @@ def fingerprint(settings: Any, *arrays: np.ndarray, length: int = 64) -> str:
     for array in arrays:
         digest.update(np.ascontiguousarray(array).data)
     return digest.hexdigest()[:length]
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The hex SHA-256 of a file's bytes, read a block at a time (any size fits in memory).
+
+    Example:
+        >>> _ = Path("empty.txt").write_bytes(b"")
+        >>> file_sha256("empty.txt")
+        'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+    """
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def atomic_write(
@@ -106,3 +123,32 @@ def _fsync_dir(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def imported_space_keys(folder: Path | None = None) -> list[str]:
+    """The embedding spaces whose vectors came from an imported archive into the cache at
+    ``folder`` (default: :func:`root`); none: ``[]``.
+
+    Example:
+        >>> imported_space_keys()
+        []
+    """
+    path = (folder or root()) / IMPORTED_SPACES
+    with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+        return [str(s) for s in json.loads(path.read_text("utf-8"))["spaces"]]
+    return []
+
+
+def remember_imported_spaces(spaces: list[str], folder: Path | None = None) -> None:
+    """Add ``spaces`` to the imported ones of the cache at ``folder`` (default: :func:`root`).
+
+    Example:
+        >>> remember_imported_spaces(report.spaces)
+    """
+    if not spaces:
+        return
+    folder = folder or root()
+    known = set(imported_space_keys(folder))
+    atomic_write(
+        folder / IMPORTED_SPACES, json.dumps({"spaces": sorted(known | set(spaces))}, indent=1)
+    )

@@ -1,4 +1,5 @@
-"""Progress bars: widgets in a live notebook, plain text in a terminal, none in a handout."""
+"""What a run tells people: progress bars (widgets in a live notebook, plain text in a terminal,
+none in a handout) and sizes in bytes as people read them."""
 
 from __future__ import annotations
 
@@ -23,3 +24,17 @@ def progress(*args: Any, **kwargs: Any):
     from tqdm.auto import tqdm
 
     return tqdm(*args, **kwargs)
+
+
+def human_bytes(size: float) -> str:
+    """A size for people: bytes up to 1023, then KB, MB and GB with one decimal.
+
+    Example:
+        >>> human_bytes(1536)
+        '1.5 KB'
+    """
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"

@@ -11,7 +11,8 @@ import pytest
 
 import cube
 from cube import _cache
-from cube._archive import MANIFEST_NAME, export_cache, import_cache, imported_space_keys
+from cube._archive import MANIFEST_NAME, export_cache, import_cache
+from cube._cache import imported_space_keys
 from cube._store import VectorStore, save_matrix, text_keys
 from cube.cli import main
 from cube.embeddings import cache_spaces

@@ -260,14 +260,15 @@ def test_the_doctor_counts_the_samples_the_notebooks_will_draw():
 
 
 def test_a_download_that_does_not_match_the_lock_is_refused(tmp_path):
-    from cube.workshop._download import fetch_all, sha256_of
+    from cube._cache import file_sha256
+    from cube.workshop._download import fetch_all
     from cube.workshop._lock import WheelFile
 
     served = tmp_path / "index" / "demo-1.0-py3-none-any.whl"
     served.parent.mkdir()
     served.write_bytes(b"the bytes the index serves")
     store = tmp_path / "store"
-    good = WheelFile(served.name, served.as_uri(), sha256_of(served), served.stat().st_size)
+    good = WheelFile(served.name, served.as_uri(), file_sha256(served), served.stat().st_size)
     assert fetch_all([good], store)[0].read_bytes() == served.read_bytes()
     (store / served.name).unlink()
     tampered = WheelFile(served.name, served.as_uri(), "0" * 64, served.stat().st_size)

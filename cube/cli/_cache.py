@@ -8,7 +8,7 @@ import contextlib
 
 from cube import _cache
 from cube._errors import CubeError
-from cube.cli._common import human_bytes
+from cube._progress import human_bytes
 
 
 def _cmd_cache_info(args: argparse.Namespace) -> int:
@@ -72,7 +72,7 @@ def _cmd_cache_clear(args: argparse.Namespace) -> int:
         if sub.is_dir():
             removed += sum(f.stat().st_size for f in sub.rglob("*") if f.is_file())
             shutil.rmtree(sub, ignore_errors=True)
-    from cube._archive import IMPORTED_SPACES
+    from cube._cache import IMPORTED_SPACES
 
     with contextlib.suppress(OSError):
         (root / IMPORTED_SPACES).unlink()

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import re
 
+from cube._progress import human_bytes  # noqa: F401  (the commands' old import)
+
 EXIT_USAGE = 2
-
-
-def human_bytes(size: float) -> str:
-    """``1536`` → ``'1.5 KB'``."""
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
 
 
 class Terminated(KeyboardInterrupt):

@@ -102,7 +102,7 @@ SMOKE_SECONDS = 60
 def _probe_disk() -> str:
     import shutil
 
-    from cube.cli._common import human_bytes
+    from cube._progress import human_bytes
 
     root = _cache.root()
     where = next((p for p in (root, *root.parents) if p.exists()), root.anchor)
@@ -121,8 +121,7 @@ def course_cache_share() -> tuple[int, int]:
 
     from cube._store import text_keys
     from cube.datasets import load
-    from cube.embeddings import embedding_space
-    from cube.embeddings._space import imported_twin
+    from cube.embeddings import embedding_space, imported_twin
     from cube.notebook import course_samples
 
     texts: dict[str, None] = {}
@@ -212,7 +211,7 @@ def _probe_lab_quiet() -> str:
 
     from jupyterlab.handlers.announcements import NeverCheckForUpdate  # noqa: F401
 
-    from cube.notebook._lab import QUIET_LAB_FLAGS, lab_command
+    from cube.notebook import QUIET_LAB_FLAGS, lab_command
 
     if not all(flag in lab_command(Path("."), open_browser=False) for flag in QUIET_LAB_FLAGS):
         raise CubeError("cube lab would let JupyterLab fetch news and check for updates")

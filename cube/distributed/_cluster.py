@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from cube._errors import InputError
+from cube._parallel import workers as cores  # the cores this process may use
 
 DASHBOARD = "127.0.0.1:8787"  # this machine only, as JupyterLab; another port if it is taken
 
@@ -69,8 +70,6 @@ def cluster(
                 ) from None
         else:
             assert workers is not None
-            from cube.embeddings._onnx import workers as cores  # the cores this process may use
-
             threads = threads_per_worker or max(1, cores() // workers)
             # Runs last, once the cluster is closed: see _restore_environment.
             stack.callback(_restore_environment, dict(os.environ))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import hashlib
 import json
 import os
 import shutil
@@ -32,8 +31,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cube import _cache
-from cube._cache import atomic_write
+from cube._cache import atomic_write, file_sha256
 from cube._errors import CubeError
+from cube._parallel import workers
 from cube.embeddings import _int8
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -230,19 +230,11 @@ def export_in_background(model_path: Path, fingerprint: str) -> bool:
 _background: tuple[str, subprocess.Popen] | None = None  # what export_in_background started
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_verified(folder: Path) -> str | None:
     """The export's SHA-256 when the folder holds a complete, intact export, else None."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        digest = _sha256(folder / "model.onnx")
+        digest = file_sha256(folder / "model.onnx")
     except (OSError, ValueError):
         return None
     return digest if manifest.get("sha256") == digest else None
@@ -268,7 +260,7 @@ def _export(model_path: Path, folder: Path) -> str:
         _check_int8(staging / "model.onnx", reference, model_path, model_layout)
         float_file.unlink()
         bar.update()
-        digest = _sha256(staging / "model.onnx")
+        digest = file_sha256(staging / "model.onnx")
         manifest = {
             "sha256": digest,
             "recipe": RECIPE,
@@ -412,13 +404,6 @@ def _session(path: Path):
 @functools.lru_cache(maxsize=4)
 def _cached_session(path: Path, digest: str):
     return _session(path)
-
-
-def workers() -> int:
-    """Worker threads: the cores this process may use."""
-    with contextlib.suppress(AttributeError):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
 
 
 def space_encoding(resolved: ResolvedModel) -> str:

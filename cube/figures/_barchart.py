@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from cube.figures._layout import MUTED, SIZE, TEXT_COLOUR, _layout, _nothing, _which
+from cube.figures._layout import MUTED, SIZE, TEXT_COLOUR, layout, nothing, which
 from cube.figures._names import hover, shorten, topic_name, wrap_name
 from cube.figures._palette import MAX_COLOURED, topic_colors, topic_sizes, topics_by_size
 
@@ -21,7 +21,7 @@ def barchart(topic_model: BERTopic, *, top_n_topics: int = MAX_COLOURED, size=SI
 
     ranked = topics_by_size(topic_model)
     if not ranked:
-        return _nothing("No topics found", size)
+        return nothing("No topics found", size)
     shown = ranked[: max(1, min(top_n_topics, MAX_COLOURED))]
     colours, sizes = topic_colors(topic_model), topic_sizes(topic_model)
     cols = min(5, len(shown))
@@ -63,9 +63,9 @@ def barchart(topic_model: BERTopic, *, top_n_topics: int = MAX_COLOURED, size=SI
     fig.update_yaxes(tickfont={"size": 14})
     for annotation in fig.layout.annotations:  # the subplot titles
         annotation.font = {"size": 15, "color": TEXT_COLOUR}
-    return _layout(
+    return layout(
         fig,
-        f"Top words of the {_which(len(shown), len(ranked))}",
+        f"Top words of the {which(len(shown), len(ranked))}",
         "bar length: how typical a word is of its topic (c-TF-IDF); "
         "under each name, the topic's number of passages",
         size,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cube.figures._layout import _which
+from cube.figures._layout import which
 from cube.figures._names import OUTLIER_NAME, topic_name
 from cube.figures._palette import topics_by_size
 
@@ -95,9 +95,9 @@ def _hierarchy(topic_model: BERTopic, fig: Any) -> str:
     alike = (
         f" The first two topics joined, the most alike in their words, are {pair}." if pair else ""
     )
-    which = _which(len(shown), len(ranked), article=True)
+    scope = which(len(shown), len(ranked), article=True)
     return (
-        f"A tree of {which}: topics on the left, joined step by step into broader themes; "
+        f"A tree of {scope}: topics on the left, joined step by step into broader themes; "
         f"a join further right joins less alike branches.{alike}"
     )
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cube.figures._layout import SIZE, _label_annotations, _layout, _padded, _which
+from cube.figures._layout import SIZE, label_annotations, layout, padded, which
 from cube.figures._names import OUTLIER_NAME, hover, topic_name
 from cube.figures._palette import (
     MAX_COLOURED,
@@ -102,9 +102,9 @@ def documents_map(
         dots(topics == topic, names[topic], colours[topic], 6, 0.7)
 
     margin = {"l": 40, "r": 40, "t": 120, "b": 40}
-    xrange, yrange = _padded(coordinates[:, 0], 0.03), _padded(coordinates[:, 1], 0.03)
+    xrange, yrange = padded(coordinates[:, 0], 0.03), padded(coordinates[:, 1], 0.03)
     anchors = np.array([np.median(coordinates[topics == t], axis=0) for t in ranked])
-    left_out = _label_annotations(
+    left_out = label_annotations(
         fig,
         topic_model,
         ranked,
@@ -131,9 +131,9 @@ def documents_map(
     if not shown.all():
         count = f"{int(shown.sum()):,} of {len(topics):,}"
         note += f"; a seeded sample of {int(shown.sum()):,} of the {len(topics):,} passages drawn"
-    return _layout(
+    return layout(
         fig,
-        f"{count} passages by meaning, in {_which(len(ranked), len(ranked))}",
+        f"{count} passages by meaning, in {which(len(ranked), len(ranked))}",
         note,
         size,
         **margin,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cube.figures._layout import SIZE, _layout, _nothing, _which
+from cube.figures._layout import SIZE, layout, nothing, which
 from cube.figures._names import hover, topic_name
 from cube.figures._palette import topics_by_size
 
@@ -24,7 +24,7 @@ def heatmap(topic_model: BERTopic, *, size=SIZE) -> go.Figure:
 
     ranked = topics_by_size(topic_model)
     if not ranked:
-        return _nothing("No topics found", size)
+        return nothing("No topics found", size)
     shown = ranked[:MAX_HEATMAP]
     offset = int(getattr(topic_model, "_outliers", 0))
     vectors = np.asarray(topic_model.topic_embeddings_)[[t + offset for t in shown]]
@@ -59,9 +59,9 @@ def heatmap(topic_model: BERTopic, *, size=SIZE) -> go.Figure:
     )
     fig.update_xaxes(tickangle=-40, tickfont={"size": 12}, showgrid=False)
     fig.update_yaxes(autorange="reversed", tickfont={"size": 12}, showgrid=False)
-    return _layout(
+    return layout(
         fig,
-        f"How similar {_which(len(shown), len(ranked), article=True)} are",
+        f"How similar {which(len(shown), len(ranked), article=True)} are",
         "cosine similarity of the topics' embeddings, darker: more alike; "
         "similar topics sit next to each other",
         size,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cube.figures._layout import SIZE, _human_words, _layout, _which, _words
+from cube.figures._layout import SIZE, human_words, layout, which, words
 from cube.figures._names import hover, topic_name
 from cube.figures._palette import (
     MAX_COLOURED,
@@ -35,7 +35,7 @@ def hierarchy(topic_model: BERTopic, tree: Any, *, size=SIZE) -> go.Figure:
         parent = int(row["Parent_ID"])
         children[parent] = (int(row["Child_Left_ID"]), int(row["Child_Right_ID"]))
         height[parent] = float(row["Distance"])
-        merged_words[parent] = _human_words(row["Parent_Name"])
+        merged_words[parent] = human_words(row["Parent_Name"])
     child_ids = {c for pair in children.values() for c in pair}
     roots = [p for p in children if p not in child_ids]
     leaves: list[int] = []
@@ -100,7 +100,7 @@ def hierarchy(topic_model: BERTopic, tree: Any, *, size=SIZE) -> go.Figure:
             mode="markers",
             marker={"size": 11, "color": [colours.get(t, OTHER_COLOUR) for t in leaves]},
             hovertext=[
-                hover(name, f"{sizes.get(t, 0)} passages", "words: " + _words(topic_model, t))
+                hover(name, f"{sizes.get(t, 0)} passages", "words: " + words(topic_model, t))
                 for name, t in zip(names, leaves, strict=True)
             ],
             hoverinfo="text",
@@ -122,9 +122,9 @@ def hierarchy(topic_model: BERTopic, tree: Any, *, size=SIZE) -> go.Figure:
     )
     if size is not None and len(leaves) > 40:
         size = (size[0], max(size[1], 18 * len(leaves) + 180))
-    return _layout(
+    return layout(
         fig,
-        f"How {_which(len(leaves), len(topics_by_size(topic_model)), article=True)} group together",
+        f"How {which(len(leaves), len(topics_by_size(topic_model)), article=True)} group together",
         "topics joined further left are closer in meaning (c-TF-IDF, Ward linkage); "
         f"the {MAX_COLOURED} largest topics have coloured dots",
         size,

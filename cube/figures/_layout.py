@@ -27,14 +27,14 @@ TEXT_COLOUR = "#222222"
 MUTED = "#666666"
 
 
-def _which(shown: int, total: int, noun: str = "topics", *, article: bool = False) -> str:
+def which(shown: int, total: int, noun: str = "topics", *, article: bool = False) -> str:
     """'10 largest of 25 topics' ('the 10 largest …' with ``article``), or 'all 7 topics'."""
     if shown >= total:
         return f"all {total} {noun}" if total != 1 else f"the one {noun.rstrip('s')}"
     return f"{'the ' if article else ''}{shown} largest of {total} {noun}"
 
 
-def _layout(
+def layout(
     fig: go.Figure, title: str, subtitle: str, size: tuple[int, int] | None, **margins: int
 ) -> go.Figure:
     margin = {"l": 80, "r": 40, "t": 120, "b": 60, **margins}
@@ -60,26 +60,26 @@ def _layout(
     return fig
 
 
-def _nothing(title: str, size: tuple[int, int] | None) -> go.Figure:
+def nothing(title: str, size: tuple[int, int] | None) -> go.Figure:
     import plotly.graph_objects as go
 
     fig = go.Figure()
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    return _layout(fig, title, "every passage is in no topic: try a smaller min_topic_size", size)
+    return layout(fig, title, "every passage is in no topic: try a smaller min_topic_size", size)
 
 
-def _rgba(colour: str, alpha: float) -> str:
+def rgba(colour: str, alpha: float) -> str:
     colour = colour.lstrip("#")
     r, g, b = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _words(topic_model: BERTopic, topic: int, n: int = 8) -> str:
+def words(topic_model: BERTopic, topic: int, n: int = 8) -> str:
     return ", ".join(topic_words(topic_model, topic)[:n])
 
 
-def _human_words(joined: Any, n: int = 6) -> str:
+def human_words(joined: Any, n: int = 6) -> str:
     """BERTopic's "a_b_c" or "a, b, c" word lists as "a, b, c" (at most n words)."""
     text = str(joined)
     parts = text.split(", ") if ", " in text else text.split("_")
@@ -97,13 +97,13 @@ def _pixels(
     return np.column_stack([px, py])
 
 
-def _padded(values: np.ndarray, share: float) -> tuple[float, float]:
+def padded(values: np.ndarray, share: float) -> tuple[float, float]:
     lo, hi = float(np.min(values)), float(np.max(values))
     pad = (hi - lo) * share or 1.0
     return lo - pad, hi + pad
 
 
-def _label_annotations(
+def label_annotations(
     fig: go.Figure,
     topic_model: BERTopic,
     topics: list[int],

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cube.figures._layout import SIZE, _label_annotations, _layout, _padded, _which, _words
+from cube.figures._layout import SIZE, label_annotations, layout, padded, which, words
 from cube.figures._names import hover, topic_name
 from cube.figures._palette import MAX_COLOURED, topic_colors, topic_sizes, topics_by_size
 
@@ -36,7 +36,7 @@ def topics_map(topic_model: BERTopic, *, seed: int = 0, size=SIZE) -> go.Figure:
         mds = MDS(2, dissimilarity="precomputed", random_state=seed, n_init=1)
     xy = mds.fit_transform(distances)
     margin = {"l": 40, "r": 40, "t": 120, "b": 40}
-    xrange, yrange = _padded(xy[:, 0], 0.08), _padded(xy[:, 1], 0.08)
+    xrange, yrange = padded(xy[:, 0], 0.08), padded(xy[:, 1], 0.08)
     biggest = max(sizes[t] for t in ranked)
     diameters = [14 + 56 * math.sqrt(sizes[t] / biggest) for t in ranked]
     fig = go.Figure(
@@ -54,7 +54,7 @@ def topics_map(topic_model: BERTopic, *, seed: int = 0, size=SIZE) -> go.Figure:
                 hover(
                     topic_name(topic_model, t),
                     f"{sizes[t]} passages",
-                    "words: " + _words(topic_model, t),
+                    "words: " + words(topic_model, t),
                 )
                 for t in ranked
             ],
@@ -64,7 +64,7 @@ def topics_map(topic_model: BERTopic, *, seed: int = 0, size=SIZE) -> go.Figure:
             showlegend=False,
         )
     )
-    left_out = _label_annotations(
+    left_out = label_annotations(
         fig,
         topic_model,
         ranked,
@@ -85,6 +85,6 @@ def topics_map(topic_model: BERTopic, *, seed: int = 0, size=SIZE) -> go.Figure:
         note += f"; the {MAX_COLOURED} largest in colour, {grey} in grey"
     if left_out:
         note += f"; {left_out} names left out for lack of room (hover to see them)"
-    return _layout(
-        fig, f"How close {_which(len(ranked), len(ranked))} are in meaning", note, size, **margin
+    return layout(
+        fig, f"How close {which(len(ranked), len(ranked))} are in meaning", note, size, **margin
     )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cube.figures._layout import SIZE, TEXT_COLOUR, _human_words, _layout, _rgba, _which
+from cube.figures._layout import SIZE, TEXT_COLOUR, human_words, layout, rgba, which
 from cube.figures._names import hover, topic_name, wrap_name
 from cube.figures._palette import MAX_COLOURED, topic_colors, topics_by_size
 
@@ -88,7 +88,7 @@ def topics_over_time(
     totals = Counter(bins)
     periods = sorted(totals)
     counts = {(int(r.Topic), r.Timestamp): int(r.Frequency) for r in over_time.itertuples()}
-    words = {(int(r.Topic), r.Timestamp): _human_words(r.Words, 6) for r in over_time.itertuples()}
+    words = {(int(r.Topic), r.Timestamp): human_words(r.Words, 6) for r in over_time.itertuples()}
     shares = {t: [counts.get((t, p), 0) / totals[p] for p in periods] for t in shown}
     top = max((max(v) for v in shares.values()), default=0.0) or 0.01
     panels = len(shown) + 1
@@ -112,7 +112,7 @@ def topics_over_time(
                 mode="lines",
                 line={"color": colours[topic], "width": 2},
                 fill="tozeroy",
-                fillcolor=_rgba(colours[topic], 0.25),
+                fillcolor=rgba(colours[topic], 0.25),
                 name=name,
                 showlegend=False,
                 hovertext=[
@@ -149,9 +149,9 @@ def topics_over_time(
         annotation.font = {"size": 14, "color": TEXT_COLOUR}
     fig.update_xaxes(tickfont={"size": 11})
     fig.update_yaxes(tickfont={"size": 11})
-    return _layout(
+    return layout(
         fig,
-        f"Share of each {period}'s passages in the {_which(len(shown), len(ranked))}",
+        f"Share of each {period}'s passages in the {which(len(shown), len(ranked))}",
         f"share: the topic's passages ÷ all passages of that {period} (those in no topic "
         f"included); the last panel shows how many passages each {period} has",
         size,

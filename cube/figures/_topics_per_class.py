@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from cube.figures._layout import MUTED, SIZE, TEXT_COLOUR, _human_words, _layout, _which
+from cube.figures._layout import MUTED, SIZE, TEXT_COLOUR, human_words, layout, which
 from cube.figures._names import hover, shorten, topic_name, wrap
 from cube.figures._palette import MAX_COLOURED, topic_colors, topics_by_size
 
@@ -43,7 +43,7 @@ def topics_per_class(
     if totals[groups[0]] >= MIN_CLASS_SIZE:  # shares of a handful of passages are noise
         groups = [c for c in groups if totals[c] >= MIN_CLASS_SIZE]
     counts = {(int(r.Topic), str(r.Class)): int(r.Frequency) for r in per_class.itertuples()}
-    words = {(int(r.Topic), str(r.Class)): _human_words(r.Words, 6) for r in per_class.itertuples()}
+    words = {(int(r.Topic), str(r.Class)): human_words(r.Words, 6) for r in per_class.itertuples()}
     names = [topic_name(topic_model, t) for t in shown]
     labels = [shorten(n, 40) for n in names]
     share = {(t, c): counts.get((t, c), 0) / totals[c] for t in shown for c in groups}
@@ -89,10 +89,10 @@ def topics_per_class(
     fig.update_yaxes(autorange="reversed", tickfont={"size": 13}, ticksuffix="  ")
     for annotation in fig.layout.annotations:
         annotation.font = {"size": 14, "color": TEXT_COLOUR}
-    shown_classes = _which(len(groups), len(totals), "groups") + f" by {class_name}"
-    return _layout(
+    shown_classes = which(len(groups), len(totals), "groups") + f" by {class_name}"
+    return layout(
         fig,
-        f"Share of each {class_name}'s passages in the {_which(len(shown), len(ranked))}",
+        f"Share of each {class_name}'s passages in the {which(len(shown), len(ranked))}",
         f"{shown_classes}; share: the topic's passages ÷ all passages of that {class_name} "
         "(those in no topic included)",
         size,

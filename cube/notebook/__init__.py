@@ -5,8 +5,8 @@ Example:
     >>> cube.notebook.setup()
 """
 
+from cube.notebook._lab import QUIET_LAB_FLAGS, lab_command, prepare_workdir, reset_notebook
 from cube.notebook._lab import launch as launch_lab
-from cube.notebook._lab import prepare_workdir, reset_notebook
 from cube.notebook._render import (
     RenderFailure,
     course_samples,
@@ -19,6 +19,7 @@ from cube.notebook._render import (
 from cube.notebook._setup import Environment, environment, sample_size, setup
 
 __all__ = [
+    "QUIET_LAB_FLAGS",
     "Environment",
     "RenderFailure",
     "course_samples",
@@ -26,6 +27,7 @@ __all__ = [
     "execute",
     "kit_notebooks",
     "kit_notebooks_dir",
+    "lab_command",
     "launch_lab",
     "prepare_workdir",
     "render",

@@ -11,7 +11,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from cube._cache import atomic_write
+from cube._cache import atomic_write, file_sha256
 from cube._errors import CubeError
 from cube._progress import progress
 from cube.workshop._lock import WheelFile
@@ -19,17 +19,9 @@ from cube.workshop._lock import WheelFile
 _BLOCK = 1 << 20
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _fetch(file: WheelFile, store: Path, bar) -> Path:
     target = store / file.filename
-    if target.is_file() and sha256_of(target) == file.sha256:
+    if target.is_file() and file_sha256(target) == file.sha256:
         bar.update(target.stat().st_size)
         return target
 

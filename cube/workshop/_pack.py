@@ -25,9 +25,10 @@ from pathlib import Path
 
 from cube import _cache
 from cube._errors import CubeError, InputError
+from cube._progress import human_bytes
 from cube._version import __version__
 from cube.workshop import _scripts
-from cube.workshop._download import fetch_all, place, sha256_of
+from cube.workshop._download import fetch_all, place
 from cube.workshop._lock import (
     Platform,
     PlatformSelection,
@@ -70,8 +71,6 @@ class PackReport:
     seconds: dict[str, float] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
-        from cube.cli._common import human_bytes
-
         out = []
         for name, info in self.platforms.items():
             extra = f"; built on the laptop: {', '.join(info['sdists'])}" if info["sdists"] else ""
@@ -204,8 +203,6 @@ def _check_target(out: Path, force: bool) -> None:
 def _check_space(out: Path, needed: int) -> None:
     free = shutil.disk_usage(out.parent).free
     if free < needed * 1.1:
-        from cube.cli._common import human_bytes
-
         raise CubeError(
             f"the pack needs about {human_bytes(needed)} and {out.parent} has "
             f"{human_bytes(free)} free; free some space or pack fewer platforms="
@@ -366,7 +363,7 @@ def _write_manifests(
     for path in sorted(staging.rglob("*")):
         if path.is_file():
             rel = path.relative_to(staging).as_posix()
-            digests[rel] = sha256_of(path)
+            digests[rel] = _cache.file_sha256(path)
 
     def write(name: str, paths) -> None:
         lines = [f"{digests[p]}  {p}" for p in sorted(paths)]
