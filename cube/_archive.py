@@ -32,7 +32,6 @@ from pathlib import Path
 import numpy as np
 
 from cube import _cache
-from cube._cache import IMPORTED_SPACES, imported_space_keys  # noqa: F401  (their old home)
 from cube._errors import CubeError, InputError
 from cube._progress import human_bytes
 from cube._store import ChunkError, VectorStore, _read_chunk

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from cube._progress import human_bytes  # noqa: F401  (the commands' old import)
-
 EXIT_USAGE = 2
 
 

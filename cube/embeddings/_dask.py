@@ -117,7 +117,7 @@ def encode_on_cluster(
             "embedding on a Dask cluster needs the cache (the workers write the vectors to it); "
             "turn the cache on (cache=True, CUBE_CACHE unset)"
         )
-    from cube.distributed._bounded import results_as_finished
+    from cube._parallel import results_as_finished
 
     plan.space.write_meta()  # fails early on an unwritable cache, before any work is sent
     run = uuid.uuid4().hex[:8]

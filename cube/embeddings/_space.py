@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 
 from cube import _cache
-from cube._cache import atomic_write
+from cube._cache import atomic_write, imported_space_keys
 from cube._errors import CubeError
 from cube._store import VectorStore
 
@@ -104,8 +104,6 @@ def imported_twin(space: EmbeddingSpace) -> EmbeddingSpace | None:
         >>> imported_twin(embedding_space("all-MiniLM-L6-v2", backend="torch")).backend
         'onnx'
     """
-    from cube._archive import imported_space_keys
-
     same = asdict(space)
     for name in ("model", "encoding", "precision"):
         same.pop(name)

@@ -29,6 +29,7 @@ from cube._errors import (
     CubeError,
     InputError,
 )
+from cube._progress import human_bytes
 from cube._texts import TextsOnDisk
 
 if TYPE_CHECKING:
@@ -161,10 +162,6 @@ class Plan:
         }
 
 
-def _human(size: float) -> str:
-    return f"{size / 2**20:.1f} MB"
-
-
 def _is_within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
@@ -198,8 +195,8 @@ def check_output_folder(
     free = shutil.disk_usage(parent).free
     if needed and free < needed:
         raise InputError(
-            f"cannot write {out}: {parent} has {_human(free)} free and this run needs about "
-            f"{_human(needed)}; free some space or choose another out="
+            f"cannot write {out}: {parent} has {human_bytes(free)} free and this run needs about "
+            f"{human_bytes(needed)}; free some space or choose another out="
         )
     return target
 
@@ -220,8 +217,8 @@ def check_cache_folder(n_documents: int) -> None:
     free = shutil.disk_usage(root).free
     if free < needed:
         raise CubeError(
-            f"the cache at {root} has {_human(free)} free and this run needs about "
-            f"{_human(needed)}; free some space or {hint}"
+            f"the cache at {root} has {human_bytes(free)} free and this run needs about "
+            f"{human_bytes(needed)}; free some space or {hint}"
         )
 
 

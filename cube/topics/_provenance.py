@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cube._cache import file_sha256
 from cube._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,15 +46,6 @@ def texts_digest(texts: Sequence[str]) -> str:
     for text in texts:
         digest.update(str(text).encode("utf-8"))
         digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def file_digest(path: str | os.PathLike) -> str:
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
     return digest.hexdigest()
 
 
@@ -100,7 +92,7 @@ def provenance(
 
     record: dict[str, Any] = {"texts": {"count": len(texts), "sha256": texts_digest(texts)}}
     if data_file is not None:
-        record["data_file"] = {"path": str(data_file), "sha256": file_digest(Path(data_file))}
+        record["data_file"] = {"path": str(data_file), "sha256": file_sha256(Path(data_file))}
     if settings is not None:
         record["settings"] = {
             k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in asdict(settings).items()

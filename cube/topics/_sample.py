@@ -75,7 +75,7 @@ def assign_to_topics(
     similarity = np.empty(len(rows), np.float32)
     starts = range(0, len(rows), _BLOCK)
     if client is not None and _in_cache(embeddings):
-        from cube.distributed._bounded import results_as_finished
+        from cube._parallel import results_as_finished
 
         shared = client.scatter(topics, broadcast=True)
 
@@ -195,7 +195,7 @@ def _count_partition(vectorizer, row_of: np.ndarray, texts: Sequence[str], topic
 def _count_on_cluster(client, vectorizer, row_of: np.ndarray, partitions):
     """The map on a Dask cluster's workers, a few partitions in flight at a time (the texts go
     to the workers, the small count matrices come back), yielded as they finish."""
-    from cube.distributed._bounded import results_as_finished
+    from cube._parallel import results_as_finished
 
     shared = client.scatter(vectorizer, broadcast=True)  # once per worker, not per partition
 
