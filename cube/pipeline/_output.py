@@ -179,15 +179,18 @@ def run_summary(
     from cube import _cache
     from cube._version import __version__
     from cube.figures import describe
-    from cube.topics import library_versions, texts_digest
+    from cube.topics import provenance
 
     topics = fitted.topics
     n_topics = len(set(topics) - {-1})
     fitted_topics = [topics[i] for i in fitted.sample]
-    embedding = plan.embedding.record()
+    # One record of what produced the model: the texts, the embedding space, the versions.
+    record = provenance(texts, embedding=plan.embedding)
+    embedding = record["embedding"]
     # Texts found in an imported archive's space (a workshop's cache) were computed by the
-    # backend that filled it, not by this machine's: said here, as in provenance().
+    # backend that filled it, not by this machine's.
     embedding["from_imported_cache"] = embed_stats.imported
+    embedding["decided"] = "by the plan, before the first embedding"
     return {
         "cube_version": __version__,
         "source": plan.source,
@@ -232,11 +235,11 @@ def run_summary(
         "figure_descriptions": describe(fitted.topic_model, figures),  # alt text, from their data
         "formats_written": list(formats),
         "figures_skipped": figures_skipped,
-        "texts_sha256": texts_digest(texts),
+        "texts_sha256": record["texts"]["sha256"],
         "environment": {
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cache_dir": str(_cache.root()),
-            "versions": library_versions(),
+            "versions": record["versions"],
         },
     }

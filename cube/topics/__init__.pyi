@@ -21,11 +21,10 @@ from cube.topics._model import (
     default_min_topic_size,
     fit,
     fit_transform,
-    make_embedder,
     make_vectorizer,
     reassign_outliers,
 )
-from cube.topics._provenance import library_versions, provenance, texts_digest
+from cube.topics._provenance import provenance
 from cube.topics._quality import (
     QUALITY_HEADLINE,
     Stability,
@@ -44,8 +43,6 @@ from cube.topics._sample import (
     fit_on_sample,
     sample_rows,
     scaled_min_topic_size,
-    words_from_counts,
-    words_from_every_document,
 )
 from cube.topics._terms import TermAnalyzer, distinct_terms, literal_terms
 from cube.topics._tree import MAX_TREE_TOPICS, topic_tree
@@ -80,10 +77,8 @@ __all__ = [
     "fit_transform",
     "import_bertopic_lean",
     "lda",
-    "library_versions",
     "literal_terms",
     "load",
-    "make_embedder",
     "make_vectorizer",
     "provenance",
     "quality_headline",
@@ -93,9 +88,6 @@ __all__ = [
     "save",
     "scaled_min_topic_size",
     "stability",
-    "texts_digest",
     "topic_tree",
     "windowed_npmi",
-    "words_from_counts",
-    "words_from_every_document",
 ]
