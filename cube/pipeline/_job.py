@@ -202,14 +202,9 @@ def _work(
     say: Callable[[str], None],
     stack: contextlib.ExitStack,
 ) -> tuple[dict, pd.DataFrame, dict]:
-    """The long work: embed, reduce, fit, draw, write into ``staging``.
-
-    Data flows one way: the vectors and both reductions are computed once and handed along
-    in memory to the topic fit and the figures. With ``--workers``/``--scheduler`` the cluster
-    (closed by ``stack``) embeds and, above the fit sample, compares the other documents with
-    the topics and counts the topics' words. Returns the summary, the topic table and the
-    figures (for the report).
-    """
+    """The long work, one way: embed, reduce, fit, draw, write into ``staging``; the vectors,
+    the neighbour graph and both reductions are made once and handed along in memory. Returns
+    the summary, the topic table and the figures (for the report)."""
     from cube.figures import STATIC_FORMATS
     from cube.reductions import knn_graph, reduction
     from cube.topics import evaluate, fit_on_sample
@@ -229,15 +224,10 @@ def _work(
             corpus.fit_vectors, settings.umap_params().for_map(), neighbours=graph
         )
     say(f"[4/{len(STAGES)}] cluster and [5/{len(STAGES)}] represent")
-    made = fit_on_sample(
-        corpus.docs,
-        corpus.embeddings,
-        settings,
-        sample=corpus.fit,
-        reduction=clustered_in,
-        embedding=plan.embedding,
-        client=client,
-    )
+    made = fit_on_sample(  # the full fit when corpus.fit is every document
+        corpus.docs, corpus.embeddings, settings, sample=corpus.fit, reduction=clustered_in,
+        embedding=plan.embedding, client=client,
+    )  # fmt: skip
     _time_fit(timings, made)
     topics = made.topics
     say(f"      {len(set(topics) - {-1})} topics; {topics.count(-1):,} documents in no topic (-1)")
