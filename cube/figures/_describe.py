@@ -7,9 +7,13 @@ figures' own traces and the model, so the text and the picture never disagree.
 
 from __future__ import annotations
 
+import base64
+import functools
+import html
+import re
 from collections import Counter
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -179,3 +183,134 @@ def describe(topic_model: BERTopic, figures: Mapping[str, Any]) -> dict[str, str
     return {
         name: _WRITERS[name](topic_model, fig) for name, fig in figures.items() if name in _WRITERS
     }
+
+
+# A standard figure carries its description in ``layout.meta`` (plotly keeps it through
+# ``go.Figure(fig)``, ``update_layout`` and the JSON a notebook saves), so whatever shows the
+# figure later (cube.notebook.setup()'s renderer, a handout) can put it beneath.
+META_KEY = "cube_description"
+_Make = TypeVar("_Make", bound=Callable[..., Any])
+
+
+def described(name: str) -> Callable[[_Make], _Make]:
+    """Decorator for a standard figure's function (first argument the model): the figure it
+    returns carries its :func:`describe` text (see :func:`figure_description`)."""
+
+    def decorate(make: _Make) -> _Make:
+        @functools.wraps(make)
+        def made(topic_model: BERTopic, *args: Any, **kwargs: Any) -> Any:
+            fig = make(topic_model, *args, **kwargs)
+            try:
+                text = _WRITERS[name](topic_model, fig)
+            except Exception:  # a figure with nothing drawn: its own words describe it
+                return fig
+            meta = fig.layout.meta
+            if meta is None or isinstance(meta, dict):  # another meta is left alone
+                fig.update_layout(meta={**(meta or {}), META_KEY: text})
+            return fig
+
+        return made  # type: ignore[return-value]
+
+    return decorate
+
+
+_KINDS = {
+    "bar": "bar chart",
+    "heatmap": "heatmap",
+    "histogram": "histogram",
+    "box": "box plot",
+    "violin": "violin plot",
+    "pie": "pie chart",
+    "scatter3d": "3-D scatter plot",
+}
+
+
+def _plain(text: Any) -> str:
+    """Text as a reader sees it: plotly's <br> and <b> tags out, entities decoded."""
+    text = re.sub(r"<br\s*/?>", " ", str(text or ""), flags=re.I)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
+
+
+def _title(layout: Mapping[str, Any]) -> str:
+    title = layout.get("title") or {}
+    if not isinstance(title, Mapping):
+        return _plain(title)
+    main, sub = _plain(title.get("text")), _plain((title.get("subtitle") or {}).get("text"))
+    return f"{main} ({sub})" if main and sub else main or sub
+
+
+def _count(values: Any) -> int:
+    if isinstance(values, Mapping):  # plotly's base64 arrays: {"dtype", "bdata", "shape"}
+        if "shape" in values:
+            return int(str(values["shape"]).split(",")[0])
+        try:
+            size = np.dtype(values["dtype"]).itemsize
+            return len(base64.b64decode(values["bdata"])) // size
+        except (KeyError, TypeError, ValueError):
+            return 0
+    try:
+        return len(values)
+    except TypeError:
+        return 0
+
+
+def _kind(trace: Mapping[str, Any]) -> str:
+    kind = trace.get("type") or "scatter"
+    if kind in ("scatter", "scattergl"):
+        mode = trace.get("mode") or "markers"
+        return "line chart" if "lines" in mode and "markers" not in mode else "scatter plot"
+    return _KINDS.get(kind, f"{kind} chart")
+
+
+def _axis_title(layout: Mapping[str, Any], axis: str) -> str:
+    title = (layout.get(axis) or {}).get("title") or {}
+    return _plain(title.get("text") if isinstance(title, Mapping) else title)
+
+
+def _from_figure(fig: Mapping[str, Any]) -> str:
+    """What any plotly figure says about itself: title, kind, panels, points, groups, axes."""
+    layout, traces = fig.get("layout") or {}, list(fig.get("data") or [])
+    kinds = list(dict.fromkeys(_kind(t) for t in traces)) or ["figure"]
+    what = _listing([f"{k}" for k in kinds], 3)
+    parts = [f"{'An' if what[0] in 'aeiou' else 'A'} {what}"]
+    panels = [k for k in layout if re.fullmatch(r"xaxis\d*", k)]
+    if len(panels) > 1:
+        names = [_plain(a.get("text")) for a in layout.get("annotations") or [] if a.get("text")]
+        listed = f": {_listing(names, 4)}{' …' if len(names) > 4 else ''}" if names else ""
+        parts.append(f"in {len(panels)} panels{listed}")
+    points = sum(_count(t.get("x", t.get("y"))) for t in traces if _kind(t) == "scatter plot")
+    if points:
+        parts.append(f"of {points:,} points")
+    groups = list(dict.fromkeys(_plain(t.get("name")) for t in traces if t.get("name")))
+    if len(groups) > 1 and len(panels) <= 1:
+        more = " …" if len(groups) > 4 else ""
+        parts.append(f"in {len(groups)} groups ({_listing(groups, 4)}{more})")
+    text = " ".join(parts)
+    axes = [(a, _axis_title(layout, f"{a}axis")) for a in ("x", "y")]
+    axes_text = "; ".join(f"{a} axis: {t}" for a, t in axes if t)
+    title = _title(layout)
+    return (f"“{title}”: " if title else "") + text + (f"; {axes_text}" if axes_text else "") + "."
+
+
+def figure_description(fig: Any) -> str:
+    """The words that go under a plotly figure: the :func:`describe` text a standard figure
+    carries, else what the figure says about itself (its title, kind, panels, points, groups
+    and axis titles).
+
+    Example:
+        >>> import plotly.express as px
+        >>> figure_description(px.bar(x=["a", "b"], y=[1, 2], title="Two bars"))
+        '“Two bars”: A bar chart; x axis: x; y axis: y.'
+    """
+    fig = fig.to_dict() if hasattr(fig, "to_dict") else fig
+    meta = (fig.get("layout") or {}).get("meta")
+    if isinstance(meta, Mapping) and meta.get(META_KEY):
+        return str(meta[META_KEY])
+    return _from_figure(fig)
+
+
+def figure_alt_text(fig: Any) -> str:
+    """Alt text for a plotly figure: its title, then :func:`figure_description` (once)."""
+    fig = fig.to_dict() if hasattr(fig, "to_dict") else fig
+    title, text = _title(fig.get("layout") or {}), figure_description(fig)
+    return text if not title or title in text else f"{title}. {text}"
