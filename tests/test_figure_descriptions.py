@@ -82,11 +82,30 @@ def test_the_courses_own_figures_say_what_they_draw():
     )
     lines = px.line(shares, "decade", "share", facet_col="topic", title="Share per decade")
     said = figure_description(lines)
-    assert said.startswith("“Share per decade”: A line chart in 3 panels: topic=a")
+    assert said.startswith("“Share per decade”: A line chart in 3 panels (topic=a, topic=b")
     assert "x axis: decade; y axis: share" in said
 
     bars = px.bar(x=["war", "peace"], y=[3, 1], labels={"x": "word", "y": "passages"})
-    assert figure_description(bars) == "A bar chart; x axis: word; y axis: passages."
+    assert (
+        figure_description(bars) == "A bar chart; bars: war, peace; x axis: word; y axis: passages."
+    )
+
+
+def test_panels_of_bars_are_said_top_bar_first():
+    """As BERTopic's visualize_barchart draws them: one horizontal bar chart per topic, the
+    subplot titles first among the annotations, the top word last in each trace; a note
+    added later is not a panel's name."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["Topic 0", "Topic 1"])
+    fig.add_trace(go.Bar(x=[0.1, 0.2, 0.3], y=["tax", "taxes", "income"], orientation="h"), 1, 1)
+    fig.add_trace(go.Bar(x=[0.1, 0.2], y=["peace", "war"], orientation="h"), 1, 2)
+    fig.add_annotation(text="a note", x=0, y=0, showarrow=False)
+    fig.update_layout(title="Topic Word Scores")
+    assert figure_description(fig) == (
+        "“Topic Word Scores”: A bar chart in 2 panels (Topic 0 and Topic 1); "
+        "bars from the top: Topic 0: income, taxes, tax; Topic 1: war, peace."
+    )
 
 
 def test_a_figure_with_no_words_of_its_own_still_gets_its_kind():

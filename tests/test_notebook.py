@@ -129,7 +129,7 @@ def test_rendered_html_keeps_every_figure_offline(figure_notebook, tmp_path, cap
         if "application/vnd.plotly.v1+json" in o.get("data", {})
     ]
     assert after == [
-        "In words: “shown as value”: A bar chart; x axis: x; y axis: y.",
+        "In words: “shown as value”: A bar chart; bars: a, b; x axis: x; y axis: y.",
         "In words: A scatter plot of 3 points; x axis: x; y axis: y.",
         "In words: A heatmap.",
     ]

@@ -267,29 +267,57 @@ def _axis_title(layout: Mapping[str, Any], axis: str) -> str:
     return _plain(title.get("text") if isinstance(title, Mapping) else title)
 
 
+def _bar_labels(trace: Mapping[str, Any]) -> list[str]:
+    """A bar trace's text categories, top bar first (plotly draws a horizontal trace's first
+    category at the bottom); none when the categories are numbers."""
+    across = trace.get("orientation") == "h"
+    labels = trace.get("y" if across else "x")
+    if isinstance(labels, np.ndarray):
+        labels = labels.tolist()
+    if not isinstance(labels, (list, tuple)) or not all(isinstance(v, str) for v in labels):
+        return []
+    return [_plain(v) for v in (labels[::-1] if across else labels)]
+
+
 def _from_figure(fig: Mapping[str, Any]) -> str:
-    """What any plotly figure says about itself: title, kind, panels, points, groups, axes."""
+    """What any plotly figure says about itself: title, kind, panels, points, groups, bars
+    and axes."""
     layout, traces = fig.get("layout") or {}, list(fig.get("data") or [])
     kinds = list(dict.fromkeys(_kind(t) for t in traces)) or ["figure"]
-    what = _listing([f"{k}" for k in kinds], 3)
+    what = _listing(kinds, 3)
     parts = [f"{'An' if what[0] in 'aeiou' else 'A'} {what}"]
     panels = [k for k in layout if re.fullmatch(r"xaxis\d*", k)]
-    if len(panels) > 1:
-        names = [_plain(a.get("text")) for a in layout.get("annotations") or [] if a.get("text")]
-        listed = f": {_listing(names, 4)}{' …' if len(names) > 4 else ''}" if names else ""
+    names: list[str] = []
+    if len(panels) > 1:  # subplot titles are the first annotations; later ones are notes
+        notes = [_plain(a.get("text")) for a in layout.get("annotations") or []]
+        names = [n for n in notes[: len(panels)] if n]
+        listed = f" ({_listing(names, 4)}{' …' if len(names) > 4 else ''})" if names else ""
         parts.append(f"in {len(panels)} panels{listed}")
     points = sum(_count(t.get("x", t.get("y"))) for t in traces if _kind(t) == "scatter plot")
     if points:
         parts.append(f"of {points:,} points")
     groups = list(dict.fromkeys(_plain(t.get("name")) for t in traces if t.get("name")))
-    if len(groups) > 1 and len(panels) <= 1:
+    if len(groups) > 1:
         more = " …" if len(groups) > 4 else ""
         parts.append(f"in {len(groups)} groups ({_listing(groups, 4)}{more})")
-    text = " ".join(parts)
+    said = [" ".join(parts)]
+    bars = [t for t in traces if t.get("type") == "bar"]
+    shown = []
+    for number, trace in enumerate(bars[:4]):
+        labels = _bar_labels(trace)[:5]
+        name = names[number] if len(bars) == len(names) else _plain(trace.get("name"))
+        if labels:
+            shown.append(f"{name + ': ' if name else ''}{', '.join(labels)}")
+    if shown:
+        said.append(
+            f"bars{' from the top' if bars[0].get('orientation') == 'h' else ''}: "
+            + "; ".join(shown)
+            + (" …" if len(bars) > 4 else "")
+        )
     axes = [(a, _axis_title(layout, f"{a}axis")) for a in ("x", "y")]
-    axes_text = "; ".join(f"{a} axis: {t}" for a, t in axes if t)
+    said += [f"{a} axis: {t}" for a, t in axes if t]
     title = _title(layout)
-    return (f"“{title}”: " if title else "") + text + (f"; {axes_text}" if axes_text else "") + "."
+    return (f"“{title}”: " if title else "") + "; ".join(said) + "."
 
 
 def figure_description(fig: Any) -> str:
