@@ -77,6 +77,9 @@ def test_the_courses_own_figures_say_what_they_draw():
     assert said.startswith("“Passages by era”: A scatter plot of 60 points in 3 groups")
     assert "1790-1860, 1861-1932 and 1933-2024" in said
 
+    by_decade = px.scatter(frame.assign(decade=np.arange(60) * 10), "x", "y", color="decade")
+    assert "of 60 points coloured by decade; x axis: x; y axis: y." in figure_description(by_decade)
+
     shares = pd.DataFrame(
         {"decade": [1900, 1910] * 3, "share": np.linspace(0, 0.5, 6), "topic": list("aabbcc")}
     )

@@ -300,6 +300,14 @@ def _from_figure(fig: Mapping[str, Any]) -> str:
     if len(groups) > 1:
         more = " …" if len(groups) > 4 else ""
         parts.append(f"in {len(groups)} groups ({_listing(groups, 4)}{more})")
+    bar = (layout.get("coloraxis") or {}).get("colorbar") or {}
+    colour = _plain(
+        bar.get("title", {}).get("text")
+        if isinstance(bar.get("title"), Mapping)
+        else bar.get("title")
+    )
+    if colour:  # a continuous colour scale (plotly express's color= of numbers)
+        parts.append(f"coloured by {colour}")
     said = [" ".join(parts)]
     bars = [t for t in traces if t.get("type") == "bar"]
     shown = []
