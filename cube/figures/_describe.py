@@ -325,7 +325,8 @@ def _from_figure(fig: Mapping[str, Any]) -> str:
     axes = [(a, _axis_title(layout, f"{a}axis")) for a in ("x", "y")]
     said += [f"{a} axis: {t}" for a, t in axes if t]
     title = _title(layout)
-    return (f"“{title}”: " if title else "") + "; ".join(said) + "."
+    text = (f"“{title}”: " if title else "") + "; ".join(said)
+    return text if text.endswith("…") else text + "."
 
 
 def figure_description(fig: Any) -> str:
