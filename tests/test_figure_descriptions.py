@@ -87,6 +87,8 @@ def test_the_courses_own_figures_say_what_they_draw():
     said = figure_description(lines)
     assert said.startswith("“Share per decade”: A line chart in 3 panels (topic=a, topic=b")
     assert "x axis: decade; y axis: share" in said
+    # A short line is said with its values, panel by panel (notebook 4's sweep).
+    assert "topic=a: 0, 0.1 at 1900, 1910; topic=b: 0.2, 0.3 at 1900, 1910;" in said
 
     bars = px.bar(x=["war", "peace"], y=[3, 1], labels={"x": "word", "y": "passages"})
     assert (

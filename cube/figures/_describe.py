@@ -257,14 +257,39 @@ def _count(values: Any) -> int:
 def _kind(trace: Mapping[str, Any]) -> str:
     kind = trace.get("type") or "scatter"
     if kind in ("scatter", "scattergl"):
-        mode = trace.get("mode") or "markers"
-        return "line chart" if "lines" in mode and "markers" not in mode else "scatter plot"
+        return "line chart" if "lines" in (trace.get("mode") or "markers") else "scatter plot"
     return _KINDS.get(kind, f"{kind} chart")
 
 
 def _axis_title(layout: Mapping[str, Any], axis: str) -> str:
     title = (layout.get(axis) or {}).get("title") or {}
     return _plain(title.get("text") if isinstance(title, Mapping) else title)
+
+
+def _values(values: Any) -> list[Any] | None:
+    """A trace's x or y as a list (plotly's base64 arrays decoded), None when absent."""
+    if isinstance(values, Mapping) and "bdata" in values:
+        try:
+            array = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return array.tolist()
+    if isinstance(values, np.ndarray):
+        return values.tolist()
+    return list(values) if isinstance(values, (list, tuple)) else None
+
+
+def _number(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def _line_values(trace: Mapping[str, Any], name: str) -> str:
+    """A short line's values, where it is: "topics: 53, 28, 12 at 10, 20, 40"."""
+    x, y = _values(trace.get("x")), _values(trace.get("y"))
+    if not x or not y or len(y) > 12 or len(x) != len(y):
+        return ""
+    said = f"{', '.join(_number(v) for v in y)} at {', '.join(_number(v) for v in x)}"
+    return f"{name}: {said}" if name else said
 
 
 def _bar_labels(trace: Mapping[str, Any]) -> list[str]:
@@ -322,6 +347,13 @@ def _from_figure(fig: Mapping[str, Any]) -> str:
             + "; ".join(shown)
             + (" …" if len(bars) > 4 else "")
         )
+    lines = [t for t in traces if _kind(t) == "line chart"]
+    shown = []
+    for number, trace in enumerate(lines[:4]):
+        name = names[number] if len(lines) == len(names) else _plain(trace.get("name"))
+        shown.append(_line_values(trace, name))
+    if any(shown):
+        said.append("; ".join(v for v in shown if v) + (" …" if len(lines) > 4 else ""))
     axes = [(a, _axis_title(layout, f"{a}axis")) for a in ("x", "y")]
     said += [f"{a} axis: {t}" for a, t in axes if t]
     title = _title(layout)
