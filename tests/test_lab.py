@@ -175,3 +175,38 @@ def test_handouts_hold_no_solution_and_the_instructors_version_runs_them(tmp_pat
     (instructor,), failures = render([source], tmp_path / "out", verbose=False, solutions=True)
     assert not failures and instructor.name == "05-e.solutions.html"
     assert "the-solution-ran" in instructor.read_text()
+
+
+def test_lab_answers_the_news_question_for_the_learner(tmp_path, monkeypatch):
+    """JupyterLab asks about its news feed in a toast until its `fetchNews` setting is answered;
+    the server cube lab starts reads "Never" (and no update checks) as the settings' default,
+    read here the way jupyterlab_server reads it, and checked against JupyterLab's own schema."""
+    from pathlib import Path
+
+    import jupyterlab
+    from jupyterlab_server.settings_utils import _get_overrides
+
+    theirs = str(tmp_path / "their-config")
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", theirs)  # a path the user set is kept, after
+    env = _lab.lab_environment()
+    assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep) == [str(_lab.LAB_CONFIG_DIR), theirs]
+
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", env["JUPYTER_CONFIG_PATH"])
+    overrides, error = _get_overrides(str(tmp_path / "app-settings"))
+    assert not error
+    answered = overrides[_lab.NEWS_SETTINGS_ID]
+    assert answered == {"fetchNews": "false", "checkForUpdates": False}
+
+    schemas = Path(jupyterlab.__file__).parent / "schemas"
+    plugin, name = _lab.NEWS_SETTINGS_ID.split(":")
+    schema = json.loads((schemas / plugin / f"{name}.json").read_text(encoding="utf-8"))
+    never = [
+        c["const"] for c in schema["properties"]["fetchNews"]["oneOf"] if c["title"] == "Never"
+    ]
+    assert never == [answered["fetchNews"]]
+    assert schema["properties"]["checkForUpdates"]["type"] == "boolean"
+
+    # Without cube's folder on the path the default is "none": JupyterLab asks.
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", theirs)
+    assert _lab.NEWS_SETTINGS_ID not in _get_overrides(str(tmp_path / "app-settings"))[0]
+    assert schema["properties"]["fetchNews"]["default"] == "none"

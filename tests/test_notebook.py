@@ -120,12 +120,67 @@ def test_rendered_html_keeps_every_figure_offline(figure_notebook, tmp_path, cap
     for output in figure_outputs:
         assert output["data"]["image/png"].startswith("iVBORw0KGgo")  # base64 of a PNG header
         assert "Plotly.newPlot" in output["data"]["text/html"]
+        assert output["metadata"]["image/png"]["alt"]  # the PNG's alt text, in the .ipynb too
+    # Beneath every figure, its description in words: in the notebook and on the page.
+    outputs = [o for cell in executed.cells for o in cell.outputs]
+    after = [
+        outputs[i + 1]["data"]["text/plain"]
+        for i, o in enumerate(outputs)
+        if "application/vnd.plotly.v1+json" in o.get("data", {})
+    ]
+    assert after == [
+        "In words: “shown as value”: A bar chart; bars: a, b; x axis: x; y axis: y.",
+        "In words: A scatter plot of 3 points; x axis: x; y axis: y.",
+        "In words: A heatmap.",
+    ]
+    assert html.count('<p class="cube-figure-description"><em>In words:</em>') == FIGURES
+    named = r'<div (?=[^>]*role="figure")(?=[^>]*aria-label="[^"]+")[^>]*>'  # either order
+    assert len(re.findall(named, html)) == FIGURES
     printed = "".join(o.get("text", "") for o in executed.cells[-1].outputs)
     assert "quick: 1" in printed
     summary = "".join(o.get("text", "") for o in executed.cells[0].outputs)
     assert re.search(
         r"cube \S+ \| model all-MiniLM-L6-v2 \(bundled package\) \| device \w+", summary
     )
+
+
+def _course_cell(notebook: str, marker: str):
+    """The Markdown cell of a course notebook whose source holds ``marker``."""
+    from cube.notebook import kit_notebooks_dir
+
+    path = next(kit_notebooks_dir().glob(f"{notebook}-*.ipynb"))
+    cells = nbformat.read(path, as_version=4).cells
+    return next(c for c in cells if c.cell_type == "markdown" and marker in c.source)
+
+
+def test_the_courses_formulas_are_mathml_in_a_handout():
+    """The handouts load no MathJax (no CDN): the c-TF-IDF formula (notebook 2) and NPMI with
+    its inline P(a) (notebook 4) are MathML, which the browser draws; no TeX is left."""
+    from cube.notebook._render import to_html
+
+    ctfidf = _course_cell("02", r"\text{score}(w, t)")
+    npmi = _course_cell("04", r"\mathrm{NPMI}(a, b)")
+    nb = nbformat.v4.new_notebook(cells=[ctfidf, npmi])
+    page = to_html(nb)
+    body = page[page.index("<body") :]
+    assert body.count("<math ") == 5 == body.count('xmlns="http://www.w3.org/1998/Math/MathML"')
+    assert body.count('display="block"') == 2
+    assert "<msqrt>" in body and body.count("<mfrac>") >= 3  # the root, the fractions
+    shown = re.sub(r'alttext="[^"]*"', "", body)  # what the page draws, not its alt text
+    assert "$" not in shown and "\\frac" not in shown and "\\text" not in shown
+    assert not re.search(r"<script[^>]*\ssrc=", page)  # still nothing from a CDN
+    # The TeX stays as the formula's alt text, for screen readers and copying.
+    assert 'alttext="\\mathrm{NPMI}(a, b) = ' in body
+
+
+def test_a_formula_the_converter_cannot_read_stays_as_its_tex():
+    from cube.notebook._render import tex_to_mathml
+
+    assert tex_to_mathml(r"\frac{a}{b}").count("<mfrac>") == 1
+    assert (
+        tex_to_mathml(r"\frac{a}{", display=True) == '<code class="cube-tex">$$\\frac{a}{$$</code>'
+    )
+    assert tex_to_mathml("a^") == '<code class="cube-tex">$a^$</code>'  # no superscript
 
 
 def test_a_handout_keeps_results_and_drops_noise():
@@ -208,7 +263,7 @@ def test_setup_bundles_interactive_html_and_png():
     import cube
 
     cube.notebook.setup(quiet=True)
-    assert pio.renderers.default == "cube"
+    assert pio.renderers.default == "cube+cube_description"  # the figure, then its words
     bundle = px.bar(x=["a"], y=[1])._repr_mimebundle_()
     assert {"application/vnd.plotly.v1+json", "text/html", "image/png"} <= set(bundle)
     assert json.loads(json.dumps(bundle["application/vnd.plotly.v1+json"]))["data"]

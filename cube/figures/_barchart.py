@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from cube.figures._describe import described
 from cube.figures._layout import MUTED, SIZE, TEXT_COLOUR, layout, nothing, which
 from cube.figures._names import hover, shorten, topic_name, wrap_name
 from cube.figures._palette import MAX_COLOURED, topic_colors, topic_sizes, topics_by_size
@@ -14,6 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from bertopic import BERTopic
 
 
+@described("barchart")  # the figure carries its alt text
 def barchart(topic_model: BERTopic, *, top_n_topics: int = MAX_COLOURED, size=SIZE) -> go.Figure:
     """The top words of the largest topics, one small bar chart each, in the topic's colour."""
     import plotly.graph_objects as go

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cube.figures._describe import described
 from cube.figures._layout import SIZE, label_annotations, layout, padded, which
 from cube.figures._names import OUTLIER_NAME, hover, topic_name
 from cube.figures._palette import (
@@ -50,6 +51,7 @@ def document_coordinates(topic_model: BERTopic, embeddings: np.ndarray) -> np.nd
 MAX_MAP_POINTS = 50_000  # dots drawn at most; more make a slow page and a large HTML file
 
 
+@described("documents_map")  # the figure carries its alt text
 def documents_map(
     topic_model: BERTopic,
     docs: Sequence[str],

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cube.figures._describe import described
 from cube.figures._layout import SIZE, layout, nothing, which
 from cube.figures._names import hover, topic_name
 from cube.figures._palette import topics_by_size
@@ -17,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_HEATMAP = 20  # the similarity heatmap shows at most this many topics
 
 
+@described("heatmap")  # the figure carries its alt text
 def heatmap(topic_model: BERTopic, *, size=SIZE) -> go.Figure:
     """Cosine similarity between the largest topics, similar ones next to each other."""
     import plotly.graph_objects as go

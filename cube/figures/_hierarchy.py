@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cube.figures._describe import described
 from cube.figures._layout import SIZE, human_words, layout, which, words
 from cube.figures._names import hover, topic_name
 from cube.figures._palette import (
@@ -19,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from bertopic import BERTopic
 
 
+@described("hierarchy")  # the figure carries its alt text
 def hierarchy(topic_model: BERTopic, tree: Any, *, size=SIZE) -> go.Figure:
     """How the topics merge, as a dendrogram with topic names at its leaves.
 

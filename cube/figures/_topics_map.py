@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from cube.figures._describe import described
 from cube.figures._layout import SIZE, label_annotations, layout, padded, which, words
 from cube.figures._names import hover, topic_name
 from cube.figures._palette import MAX_COLOURED, topic_colors, topic_sizes, topics_by_size
@@ -16,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from bertopic import BERTopic
 
 
+@described("topics_map")  # the figure carries its alt text
 def topics_map(topic_model: BERTopic, *, seed: int = 0, size=SIZE) -> go.Figure:
     """Every topic as a circle (area = passages), placed so that similar topics are close.
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cube.figures._describe import described
 from cube.figures._layout import SIZE, TEXT_COLOUR, human_words, layout, rgba, which
 from cube.figures._names import hover, topic_name, wrap_name
 from cube.figures._palette import MAX_COLOURED, topic_colors, topics_by_size
@@ -65,6 +66,7 @@ def time_bins(timestamps: Sequence[Any], max_bins: int = MAX_BINS) -> list[Any]:
     return time_periods(timestamps, max_bins)[0]
 
 
+@described("topics_over_time")  # the figure carries its alt text
 def topics_over_time(
     topic_model: BERTopic,
     over_time: Any,

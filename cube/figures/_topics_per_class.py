@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from cube.figures._describe import described
 from cube.figures._layout import MUTED, SIZE, TEXT_COLOUR, human_words, layout, which
 from cube.figures._names import hover, shorten, topic_name, wrap
 from cube.figures._palette import MAX_COLOURED, topic_colors, topics_by_size
@@ -18,6 +19,7 @@ MAX_CLASSES = 6  # topics per class: at most this many classes, the largest
 MIN_CLASS_SIZE = 10  # ... and none smaller than this (unless all are)
 
 
+@described("topics_per_class")  # the figure carries its alt text
 def topics_per_class(
     topic_model: BERTopic,
     per_class: Any,

@@ -141,9 +141,29 @@ def lab_command(root: Path, *, port: int | None = None, open_browser: bool = Tru
     return command
 
 
+# JupyterLab 4 asks "Would you like to get notified about official Jupyter news?" in a toast
+# on every page until someone answers (its `fetchNews` setting is "none", Ask). The news URL
+# is off (QUIET_LAB_FLAGS), so the question asks about nothing: cube lab answers it. This
+# folder is put first on JUPYTER_CONFIG_PATH for the server cube lab starts only; its
+# labconfig/default_setting_overrides.json changes the settings' defaults, so nothing is
+# written into the learner's own Jupyter settings and a choice they make there still wins.
+LAB_CONFIG_DIR = Path(__file__).resolve().parent / "lab_config"
+NEWS_SETTINGS_ID = "@jupyterlab/apputils-extension:notification"
+
+
 def lab_environment() -> dict[str, str]:
+    """The environment of the JupyterLab that ``cube lab`` starts.
+
+    Example:
+        >>> lab_environment()["JUPYTER_CONFIG_PATH"]
+        '/.../cube/notebook/lab_config'
+    """
     env = dict(os.environ)
     env["JUPYTER_PREFER_ENV_PATH"] = "1"  # this environment's kernels and extensions win
+    # cube's setting defaults (no news question) first, then any path the user set.
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+        p for p in (str(LAB_CONFIG_DIR), env.get("JUPYTER_CONFIG_PATH", "")) if p
+    )
     if not env.get("JUPYTER_TOKEN", "x"):
         env.pop("JUPYTER_TOKEN")  # an empty token would switch authentication off
     return env

@@ -30,6 +30,7 @@ QUIET_KERNEL_ENV = {
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # the debugger's frozen-modules note
 }
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 _WIDGET_REPR = re.compile(r"^\s*(?:[A-Z]\w*Box|Tab|Accordion|Stack|Output)\(")
 
 
@@ -200,9 +201,30 @@ def _handout_output(output) -> dict | None:
     return output
 
 
+def describe_images(nb) -> None:
+    """Give each figure's PNG copy its alt text (``metadata["image/png"]["alt"]``, which
+    nbconvert's templates and cube's handout template write into ``<img alt=…>``): the words
+    :func:`cube.notebook.setup` prints beneath the figure, from the figure's own JSON."""
+    from cube.figures._describe import figure_alt_text
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if PLOTLY_MIME not in data or "image/png" not in data:
+                continue
+            meta = output.setdefault("metadata", {}).setdefault("image/png", {})
+            if not meta.get("alt"):
+                try:
+                    meta["alt"] = figure_alt_text(data[PLOTLY_MIME])
+                except Exception:  # a figure JSON cube cannot read: its title at least
+                    title = data[PLOTLY_MIME].get("layout", {}).get("title", {})
+                    meta["alt"] = str(title.get("text", "") if isinstance(title, dict) else title)
+
+
 def handout(nb):
     """A copy of an executed notebook with only what a reader of a handout wants to see."""
     page = copy.deepcopy(nb)
+    describe_images(page)
     # Saved widget state would make the page load the widget manager from a CDN.
     page.metadata.pop("widgets", None)
     page.cells = [c for c in page.cells if not is_check(c)]  # asserts for the tests
@@ -213,14 +235,68 @@ def handout(nb):
     return page
 
 
-def to_html(nb) -> str:
-    """An executed notebook as one offline HTML page, as a handout (see :func:`handout`)."""
-    from nbconvert import HTMLExporter
+def tex_to_mathml(tex: str, *, display: bool = False) -> str:
+    """A TeX formula as MathML, which browsers draw themselves: a handout needs no MathJax (a
+    script from a CDN) to show its formulas offline. A formula the converter cannot read stays
+    as its TeX source, in a ``<code>``.
 
-    exporter = HTMLExporter(
+    Example:
+        >>> tex_to_mathml(r"\\frac{a}{b}")
+        '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline" ...><mfrac>...'
+    """
+    from html import escape
+
+    from latex2mathml.converter import convert
+
+    try:
+        mathml = convert(tex, display="block" if display else "inline")
+    except Exception:  # the reader still gets the formula, as written
+        delimiter = "$$" if display else "$"
+        return f'<code class="cube-tex">{escape(delimiter + tex + delimiter)}</code>'
+    # The TeX stays with it: a screen reader can read either, and a copy keeps the source.
+    return mathml.replace("<math ", f'<math alttext="{escape(tex.strip())}" ', 1)
+
+
+def _exporter():
+    """nbconvert's HTML exporter, whose Markdown cells give their formulas as MathML."""
+    from jinja2 import pass_context
+    from nbconvert import HTMLExporter
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+    class MathMLRenderer(IPythonRenderer):
+        def block_math(self, body: str) -> str:
+            return tex_to_mathml(body, display=True)
+
+        def inline_math(self, body: str) -> str:
+            return tex_to_mathml(body)
+
+        def latex_environment(self, name: str, body: str) -> str:
+            return tex_to_mathml(f"\\begin{{{name}}}{body}\\end{{{name}}}", display=True)
+
+    class HandoutExporter(HTMLExporter):
+        @pass_context  # as HTMLExporter's: the cell (its attachments) comes from the template
+        def markdown2html(self, context, source):
+            cell = context.get("cell", {})
+            renderer = MathMLRenderer(
+                escape=False,
+                attachments=cell.get("attachments", {}),
+                embed_images=self.embed_images,
+                path=context.get("resources", {}).get("metadata", {}).get("path", ""),
+                anchor_link_text=self.anchor_link_text,
+                exclude_anchor_links=self.exclude_anchor_links,
+                **self.lexer_options,
+            )
+            return MarkdownWithMath(renderer=renderer).render(source)
+
+    return HandoutExporter(
         template_name="cube", extra_template_basedirs=[str(Path(__file__).parent / "templates")]
     )
-    body, _ = exporter.from_notebook_node(handout(nb))
+
+
+def to_html(nb) -> str:
+    """An executed notebook as one offline HTML page, as a handout (see :func:`handout`); its
+    formulas are MathML (:func:`tex_to_mathml`)."""
+    body, _ = _exporter().from_notebook_node(handout(nb))
     return body
 
 
@@ -286,6 +362,7 @@ def render(
             if "ipynb" in formats:
                 target = out_dir / f"{path.stem}{'.solutions' if solutions else ''}.ipynb"
                 strip_checks(nb)  # asserts for the tests, not for readers
+                describe_images(nb)
                 atomic_write(target, nbformat.writes(nb))
                 written.append(target)
     return written, failures
@@ -293,10 +370,12 @@ def render(
 
 __all__ = [
     "RenderFailure",
+    "describe_images",
     "execute",
     "handout",
     "kit_notebooks",
     "kit_notebooks_dir",
     "render",
+    "tex_to_mathml",
     "to_html",
 ]

@@ -2,7 +2,9 @@
 
 It makes plotly figures interactive in JupyterLab *and* kept in ``jupyter nbconvert --to html``
 (plotly.js inline once per notebook, so the HTML works offline) *and* carried as a PNG for
-GitHub's viewer and PDF exports.
+GitHub's viewer and PDF exports, each with its description in words beneath it (and as its
+accessible name): a standard figure's :func:`cube.figures.describe` text, else what the
+figure says about itself (:func:`cube.figures._describe.figure_description`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,42 @@ from cube import _config
 from cube._version import __version__
 
 RENDERER_NAME = "cube"
+DESCRIPTION_RENDERER = "cube_description"
+DESCRIPTION_CLASS = "cube-figure-description"
 _PLOTLYJS_MARKER = "cube-plotlyjs"
+
+
+def description_bundle(fig_dict: dict) -> dict[str, str]:
+    """The output shown beneath a figure: its description in words (HTML and plain text).
+
+    Example:
+        >>> description_bundle(px.bar(x=["a"], y=[1], title="One bar").to_dict())["text/plain"]
+        'In words: “One bar”: A bar chart; x axis: x; y axis: y.'
+    """
+    from html import escape
+
+    from cube.figures._describe import figure_description
+
+    text = figure_description(fig_dict)
+    return {
+        "text/html": f'<p class="{DESCRIPTION_CLASS}"><em>In words:</em> {escape(text)}</p>',
+        "text/plain": f"In words: {text}",
+    }
+
+
+def _description_renderer_class():
+    from plotly.io.base_renderers import ExternalRenderer
+
+    class DescriptionRenderer(ExternalRenderer):
+        """Shows the figure's description as its own output, after the figure's bundle (plotly
+        runs the "external" renderers after it has displayed the mimetype ones)."""
+
+        def render(self, fig_dict: dict) -> None:
+            from IPython.display import display
+
+            display(description_bundle(fig_dict), raw=True)
+
+    return DescriptionRenderer
 
 
 def _renderer_class():
@@ -32,18 +69,28 @@ def _renderer_class():
             self._plotly = PlotlyRenderer()
 
         def to_mimebundle(self, fig_dict: dict) -> dict[str, Any]:
+            from html import escape
+
             import plotly.io as pio
 
+            from cube.figures._describe import figure_alt_text
+
             bundle = self._plotly.to_mimebundle(fig_dict)
-            bundle["text/html"] = pio.to_html(
-                fig_dict,
-                include_plotlyjs=False,  # loaded once by setup(), see _plotlyjs_html
-                include_mathjax=False,
-                full_html=False,
-                default_width="100%",
-                default_height=525,
-                validate=False,
-                config={"responsive": True},
+            # A screen reader meets the interactive figure by its name: the words beneath it.
+            label = escape(figure_alt_text(fig_dict), quote=True)
+            bundle["text/html"] = (
+                f'<div role="figure" aria-label="{label}">'
+                + pio.to_html(
+                    fig_dict,
+                    include_plotlyjs=False,  # loaded once by setup(), see _plotlyjs_html
+                    include_mathjax=False,
+                    full_html=False,
+                    default_width="100%",
+                    default_height=525,
+                    validate=False,
+                    config={"responsive": True},
+                )
+                + "</div>"
             )
             if self.png and not self._png_failed:
                 png = self._render_png(fig_dict)
@@ -118,7 +165,8 @@ def setup(*, png: bool = True, scale: float = 1.0, quiet: bool = False) -> None:
 
     Call it once, in the first code cell. Afterwards every plotly figure is interactive in
     JupyterLab, survives ``jupyter nbconvert --to html`` (plotly.js is embedded once, here,
-    so the page works offline), and carries a PNG copy (``png=False`` to skip it).
+    so the page works offline), carries a PNG copy (``png=False`` to skip it), and has its
+    description in words printed beneath it.
 
     Example:
         >>> import cube
@@ -128,7 +176,8 @@ def setup(*, png: bool = True, scale: float = 1.0, quiet: bool = False) -> None:
     import plotly.io as pio
 
     pio.renderers[RENDERER_NAME] = _renderer_class()(png=png, scale=scale)
-    pio.renderers.default = RENDERER_NAME
+    pio.renderers[DESCRIPTION_RENDERER] = _description_renderer_class()()
+    pio.renderers.default = f"{RENDERER_NAME}+{DESCRIPTION_RENDERER}"
     png_state = "no PNG"
     if png:
         try:
