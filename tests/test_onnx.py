@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import cube
+from cube import CubeError
 from cube._config import DEFAULT_MODEL
-from cube._errors import CubeError
 from cube.embeddings import (
     BackendChoice,
     _int8,
