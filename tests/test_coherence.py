@@ -133,9 +133,9 @@ def test_windowed_npmi_of_a_toy_corpus():
 
 
 @pytest.fixture(scope="module")
-def real_model():
-    docs = cube.datasets.load("sotu", sample=800, seed=4)["text"].tolist()
-    return docs, cube.topics.fit(docs, cube.embed(docs))
+def real_model(sotu_600):
+    """The session's real model and its documents: real topics' words in real texts."""
+    return sotu_600["docs"], sotu_600["model"]
 
 
 @pytest.mark.slow

@@ -254,16 +254,6 @@ def clustered(n_per_cluster: int = 30, dims: int = 16, seed: int = 0):
     return texts, np.asarray(vectors, dtype=np.float32)
 
 
-@pytest.fixture
-def no_embedding_model(monkeypatch):
-    import cube.embeddings
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("the embedding model was asked for")
-
-    monkeypatch.setattr(cube.embeddings, "embed", refuse)
-
-
 @pytest.mark.slow  # BERTopic, UMAP and hdbscan: ~40 s on a 2-core laptop, mostly imports and JIT
 def test_evaluate_a_real_bertopic(no_embedding_model):
     texts, vectors = clustered()

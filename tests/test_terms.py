@@ -115,16 +115,6 @@ def test_fitted_topics_show_no_phrase_beside_its_own_word():
         assert len(after) > len(before) - len(dropped)
 
 
-@pytest.fixture
-def no_embedding_model(monkeypatch):
-    import cube.embeddings
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("the embedding model was asked for")
-
-    monkeypatch.setattr(cube.embeddings, "embed", refuse)
-
-
 def test_coherent_terms_choose_words_that_stand_together():
     from cube.topics._components import _coherent_order
 
