@@ -216,7 +216,8 @@ def test_main_job_writes_everything(table, shared_cache, tmp_path, capsys):
                                        "evaluate", "figures", "export", "total"}  # fmt: skip
     assert summary["quality"]["n_topics"] == summary["topics"]
     peaks = summary["peak_memory_mb_after"]  # where the run's memory peaked, stage by stage
-    assert list(peaks) == ["load", "embed", "reduce", "cluster", "evaluate", "figures", "export"]
+    assert list(peaks) == ["load", "embed", "reduce", "cluster", "represent", "evaluate",
+                           "figures", "export"]  # fmt: skip
     assert 0 < peaks["load"] <= peaks["embed"] <= peaks["reduce"] <= peaks["export"]
     documents_text = pd.read_csv(out / "documents.csv")["text"].tolist()
     assert summary["texts_sha256"] == cube.topics.provenance(documents_text)["texts"]["sha256"]
