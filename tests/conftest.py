@@ -35,6 +35,18 @@ def cube_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
 
 
 @pytest.fixture
+def cube_settings():
+    """``cube_settings(cache_dir=path, cache=False, ...)``: change cube's settings for this
+    test as code does (:func:`cube.set_config`, seen by every thread), forgotten after it.
+    Processes a test starts read the environment instead: set ``CUBE_*`` variables for those."""
+    import cube
+    from cube._config import reset_config
+
+    yield cube.set_config
+    reset_config()
+
+
+@pytest.fixture
 def torch_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     """The exact PyTorch path, for tests that compare with sentence-transformers."""
     monkeypatch.setenv("CUBE_EMBEDDING_BACKEND", "torch")

@@ -609,12 +609,12 @@ def scratch(tmp_path: Path):
     ],
     ids=list(CASES),
 )
-def test_case(name, texts, scratch, monkeypatch, capsys):
+def test_case(name, texts, scratch, monkeypatch, capsys, cube_settings):
     case = CASES[name]
     d = scratch
     # The checks are the same on either backend; with torch, a case that passes them starts
     # no ONNX export in the background (this test stops before the long work anyway).
-    monkeypatch.setenv("CUBE_EMBEDDING_BACKEND", "torch")
+    cube_settings(embedding_backend="torch")
     if case.needs == "tmpfs":
         mount_tmpfs(d / "small")
     if case.needs == "browser probe":

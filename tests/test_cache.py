@@ -100,9 +100,9 @@ def test_config_context_is_per_thread():
     assert seen["device"] != "mps"
 
 
-def test_cache_switch_turns_the_store_off(fake_encoder, cube_cache, monkeypatch):
+def test_cache_switch_turns_the_store_off(fake_encoder, cube_cache, cube_settings):
     model_dir, encoder = fake_encoder
-    monkeypatch.setenv("CUBE_CACHE", "0")
+    cube_settings(cache=False)
     cube.embed(["one", "two"], model_dir, encoder=encoder)
     cube.embed(["one", "two"], model_dir, encoder=encoder)
     assert sorted(encoder.encoded) == ["one", "one", "two", "two"]

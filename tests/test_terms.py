@@ -134,8 +134,8 @@ def test_coherent_terms_choose_words_that_stand_together():
 
 
 @pytest.mark.model
-def test_the_default_words_are_the_topics_own_and_more_coherent_in_windows(sotu_600, monkeypatch):
-    monkeypatch.setenv("CUBE_CACHE_DIR", str(sotu_600["cache"]))  # its reduction, not a new one
+def test_the_default_words_are_the_topics_own_and_more_coherent_in_windows(sotu_600, cube_settings):
+    cube_settings(cache_dir=sotu_600["cache"])  # its reduction, not a new one
     texts, vectors, plain = sotu_600["docs"], sotu_600["vectors"], sotu_600["model"]
     model = cube.topics.fit(texts, vectors)  # the default: "coherent", same clustering
     assert model.umap_model.reduction_.from_cache

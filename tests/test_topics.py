@@ -30,9 +30,9 @@ def module_cache(warm_cache, tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def shared_cache(module_cache, monkeypatch) -> Path:
+def shared_cache(module_cache, cube_settings) -> Path:
     """One cache for the tests of this module, so reductions are computed once."""
-    monkeypatch.setenv("CUBE_CACHE_DIR", str(module_cache))
+    cube_settings(cache_dir=module_cache)
     return module_cache
 
 
