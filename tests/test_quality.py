@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import cube
-from cube.topics._quality import Stability, TopicWords, evaluate, lda, stability
+from cube.topics import Stability, TopicWords, evaluate, lda, stability
 
 # Eight documents; tokens are the words split on spaces.
 DOCS = [

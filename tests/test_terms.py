@@ -6,14 +6,8 @@ import numpy as np
 import pytest
 
 import cube
-from cube.topics._terms import (
-    TermAnalyzer,
-    contains,
-    distinct_terms,
-    is_stop_word,
-    literal_terms,
-    words_and_gaps,
-)
+from cube.topics import TermAnalyzer, distinct_terms, literal_terms
+from cube.topics._terms import contains, is_stop_word, words_and_gaps
 
 analyze = TermAnalyzer()
 
