@@ -332,26 +332,32 @@ class VectorStore:
                 "set CUBE_CACHE_DIR to a writable folder"
             ) from exc
 
-    def compact(self, *, force: bool = False) -> bool:
+    def compact(
+        self, *, force: bool = False, move_at: int = _COMPACT_AT, merge_at: int = _SHARD_MERGE_AT
+    ) -> bool:
         """Move new chunks' rows into the shards when there are many new chunks, and merge a
         shard's files when it has many; returns True if it merged anything.
 
-        ``force``: whatever there is to move or merge. Other processes may read or write
-        meanwhile: merged files are written before the old ones are removed, and a lock keeps
-        two compactions from racing.
+        ``force``: whatever there is to move or merge. ``move_at``: how many new chunks are
+        many (default 24); ``merge_at``: how many files in one shard are (default 8). Other
+        processes may read or write meanwhile: merged files are written before the old ones
+        are removed, and a lock keeps two compactions from racing.
+
+        Example:
+            >>> store.compact(move_at=1)  # whatever new chunks there are go into the shards
         """
         from filelock import FileLock, Timeout
 
         new = self._new_chunk_files()
-        crowded = [i for i in range(SHARDS) if len(self._shard_files(i)) >= _SHARD_MERGE_AT]
-        if not force and len(new) < _COMPACT_AT and not crowded:
+        crowded = [i for i in range(SHARDS) if len(self._shard_files(i)) >= merge_at]
+        if not force and len(new) < move_at and not crowded:
             return False
         try:
             with FileLock(self.directory / ".compact.lock", timeout=0):
-                merged = self._move_into_shards(force or len(new) >= _COMPACT_AT)
+                merged = self._move_into_shards(force or len(new) >= move_at)
                 for shard in range(SHARDS):
                     files = self._shard_files(shard)
-                    if len(files) >= (2 if force else _SHARD_MERGE_AT):
+                    if len(files) >= (2 if force else merge_at):
                         merged |= self._merge(files, self.directory / f"shard-{shard:x}")
                 self._remove_stale_parts()
         except Timeout:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import tempfile
 from pathlib import Path
@@ -34,6 +35,18 @@ def cube_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
 
 
 @pytest.fixture
+def cube_settings():
+    """``cube_settings(cache_dir=path, cache=False, ...)``: change cube's settings for this
+    test as code does (:func:`cube.set_config`, seen by every thread), forgotten after it.
+    Processes a test starts read the environment instead: set ``CUBE_*`` variables for those."""
+    import cube
+    from cube._config import reset_config
+
+    yield cube.set_config
+    reset_config()
+
+
+@pytest.fixture
 def torch_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     """The exact PyTorch path, for tests that compare with sentence-transformers."""
     monkeypatch.setenv("CUBE_EMBEDDING_BACKEND", "torch")
@@ -48,24 +61,68 @@ def passages() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def sotu_600(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """One small real model for the session: 600 passages of the bundled corpus (seed 1), their
-    vectors, and a model fitted on them with c-TF-IDF's own words, in a cache of its own.
+def sotu():
+    """The session's corpus: 600 passages of the bundled State of the Union corpus (seed 1),
+    as a DataFrame. Tests that need fewer take the first rows (``sotu.head(80)``), so the
+    vectors :func:`sotu_600` computed serve them too (the cache keys vectors by text)."""
+    from cube import datasets
 
-    The figure, widget and term tests read it (copy the model before changing it); point
-    CUBE_CACHE_DIR at ``["cache"]`` to find its vectors and reductions again.
+    return datasets.load("sotu", sample=600, seed=1)
+
+
+@pytest.fixture(scope="session")
+def sotu_600(sotu, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The session's one real model: the session corpus (:func:`sotu`), its vectors, and a
+    model fitted on them with c-TF-IDF's own words, in a cache of its own.
+
+    The figure, widget, term and coherence tests read it (copy the model before changing
+    it); point the cache at ``["cache"]`` to find its reductions too, or take
+    :func:`sotu_cache`, a cache of the test's own that already holds the vectors.
     """
-    from cube import datasets, embed, topics
+    from cube import embed, topics
 
     cache = tmp_path_factory.mktemp("sotu-600-cache")
     (cache / "onnx").symlink_to(_SHARED_ONNX, target_is_directory=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CUBE_CACHE_DIR", str(cache))
-        frame = datasets.load("sotu", sample=600, seed=1)
-        docs = frame["text"].tolist()
+        docs = sotu["text"].tolist()
         vectors = embed(docs)
         model = topics.fit(docs, vectors, representation="ctfidf")
-    return {"frame": frame, "docs": docs, "vectors": vectors, "model": model, "cache": cache}
+    return {"frame": sotu, "docs": docs, "vectors": vectors, "model": model, "cache": cache}
+
+
+@pytest.fixture(scope="session")
+def warm_cache(sotu_600: dict):
+    """``warm_cache(folder)``: make ``folder`` a cache that holds the session corpus's vectors
+    (a copy, and only them), for a module's shared cache; returns the folder."""
+
+    def warm(cache: Path) -> Path:
+        shutil.copytree(sotu_600["cache"] / "embeddings", cache / "embeddings")
+        (cache / "onnx").symlink_to(_SHARED_ONNX, target_is_directory=True)
+        return cache
+
+    return warm
+
+
+@pytest.fixture
+def sotu_cache(tmp_path_factory: pytest.TempPathFactory, warm_cache, monkeypatch) -> Path:
+    """This test's own cache (``CUBE_CACHE_DIR``, for subprocesses too), already holding the
+    session corpus's vectors: embedding any of its passages reads them, and the reductions
+    and vectors the test adds stay its own."""
+    cache = warm_cache(tmp_path_factory.mktemp("sotu-cache"))
+    monkeypatch.setenv("CUBE_CACHE_DIR", str(cache))
+    return cache
+
+
+@pytest.fixture
+def no_embedding_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if anything asks the embedding model for vectors (it should have them)."""
+    import cube.embeddings
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the embedding model was asked for")
+
+    monkeypatch.setattr(cube.embeddings, "embed", refuse)
 
 
 @pytest.fixture(scope="session")

@@ -46,12 +46,12 @@ def _vectors(texts=TEXTS) -> np.ndarray:
 
 
 @pytest.fixture
-def other_cache(tmp_path, monkeypatch):
+def other_cache(tmp_path, cube_settings):
     """Switch to a second, empty cache (another laptop)."""
 
     def switch() -> Path:
         root = tmp_path / "laptop-cache"
-        monkeypatch.setenv("CUBE_CACHE_DIR", str(root))
+        cube_settings(cache_dir=root)
         return root
 
     return switch

@@ -609,12 +609,12 @@ def scratch(tmp_path: Path):
     ],
     ids=list(CASES),
 )
-def test_case(name, texts, scratch, monkeypatch, capsys):
+def test_case(name, texts, scratch, monkeypatch, capsys, cube_settings):
     case = CASES[name]
     d = scratch
     # The checks are the same on either backend; with torch, a case that passes them starts
     # no ONNX export in the background (this test stops before the long work anyway).
-    monkeypatch.setenv("CUBE_EMBEDDING_BACKEND", "torch")
+    cube_settings(embedding_backend="torch")
     if case.needs == "tmpfs":
         mount_tmpfs(d / "small")
     if case.needs == "browser probe":
@@ -787,22 +787,16 @@ def test_stale_staging_folders_are_swept_unless_locked(texts, tmp_path, monkeypa
 
 
 # -- the whole job ---------------------------------------------------------------------------
+# What these check (the input's reading, the notes, the clean-up) does not depend on real
+# vectors: in-process runs take the fake model, the processes the real one.
 @pytest.fixture(scope="module")
-def module_cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("bad-inputs-cache")
-
-
-@pytest.fixture(scope="module")
-def corpus() -> pd.DataFrame:
-    import cube
-
-    return cube.datasets.load("sotu", sample=80, seed=3)
+def corpus(sotu) -> pd.DataFrame:
+    return sotu.head(80)
 
 
 @pytest.mark.slow
-def test_real_world_csv_without_a_browser(corpus, module_cache, tmp_path, monkeypatch, capsys):
+def test_real_world_csv_without_a_browser(corpus, fake_model, tmp_path, monkeypatch, capsys):
     """Semicolons, a BOM, CRLF, Unix times and 80 classes; no Chrome: HTML figures and a note."""
-    monkeypatch.setenv("CUBE_CACHE_DIR", str(module_cache))
     monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chrome")
     table = pd.DataFrame(
         {
@@ -817,7 +811,8 @@ def test_real_world_csv_without_a_browser(corpus, module_cache, tmp_path, monkey
     )
     out = tmp_path / "result"
     code = main(["topics", str(path), "--text-column", "Texte du discours",
-                 "--time-column", "quand", "--class-column", "orateur", "--out", str(out)])  # fmt: skip
+                 "--time-column", "quand", "--class-column", "orateur", "--model", fake_model,
+                 "--out", str(out)])  # fmt: skip
     _, err = capsys.readouterr()
     assert code == 0, err
     notes = [line for line in err.splitlines() if line.startswith("cube:")]
@@ -836,16 +831,16 @@ def test_real_world_csv_without_a_browser(corpus, module_cache, tmp_path, monkey
 
 
 @pytest.mark.slow
-def test_output_disk_filling_up_during_the_run(corpus, module_cache, tmp_path, monkeypatch, capsys):
+def test_output_disk_filling_up_during_the_run(corpus, fake_model, tmp_path, monkeypatch, capsys):
     """The free-space check passed (here: switched off), then the disk fills: one line, no debris."""
-    monkeypatch.setenv("CUBE_CACHE_DIR", str(module_cache))
     monkeypatch.setattr(_plan, "OUTPUT_SPACE_BASE", 0)
     small = tmp_path / "small"
     mount_tmpfs(small)
     try:
         path = tmp_path / "t.csv"
         csv(path, corpus[["text"]])
-        code = main(["topics", str(path), "--formats", "html", "--out", str(small / "result")])
+        code = main(["topics", str(path), "--formats", "html", "--model", fake_model,
+                     "--out", str(small / "result")])  # fmt: skip
         _, err = capsys.readouterr()
         assert code == 2
         lines = [line for line in err.splitlines() if line.startswith("cube:")]
@@ -857,12 +852,11 @@ def test_output_disk_filling_up_during_the_run(corpus, module_cache, tmp_path, m
 
 
 @pytest.mark.slow
-def test_two_runs_at_once_share_the_corpus_and_cache(corpus, module_cache, tmp_path):
-    """Two processes, one corpus, one cache (warmed by the tests above, to keep this short)."""
+def test_two_runs_at_once_share_the_corpus_and_cache(corpus, sotu_cache, tmp_path):
+    """Two processes, one corpus, one cache (holding the vectors already, to keep this short)."""
     csv(tmp_path / "t.csv", corpus[["text"]])
-    env = {**os.environ, "CUBE_CACHE_DIR": str(module_cache)}
     runs = [
-        start_topics("t.csv", "--formats", "html", "--out", name, cwd=tmp_path, env=env)
+        start_topics("t.csv", "--formats", "html", "--out", name, cwd=tmp_path)
         for name in ("one", "two")
     ]
     results = [run.communicate(timeout=300) for run in runs]

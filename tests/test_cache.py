@@ -100,9 +100,9 @@ def test_config_context_is_per_thread():
     assert seen["device"] != "mps"
 
 
-def test_cache_switch_turns_the_store_off(fake_encoder, cube_cache, monkeypatch):
+def test_cache_switch_turns_the_store_off(fake_encoder, cube_cache, cube_settings):
     model_dir, encoder = fake_encoder
-    monkeypatch.setenv("CUBE_CACHE", "0")
+    cube_settings(cache=False)
     cube.embed(["one", "two"], model_dir, encoder=encoder)
     cube.embed(["one", "two"], model_dir, encoder=encoder)
     assert sorted(encoder.encoded) == ["one", "one", "two", "two"]
@@ -157,7 +157,7 @@ def test_an_encoder_gets_the_prompt_and_its_vectors_are_cut_and_scaled(fake_enco
     assert cube.embed([], model_dir, encoder=encoder, truncate_dim=4).shape == (0, 4)
 
 
-def test_merging_moves_rows_into_shards_and_rewrites_only_what_it_must(tmp_path, monkeypatch):
+def test_merging_moves_rows_into_shards_and_rewrites_only_what_it_must(tmp_path):
     from cube import _store
 
     store = VectorStore(tmp_path / "space")
@@ -176,8 +176,7 @@ def test_merging_moves_rows_into_shards_and_rewrites_only_what_it_must(tmp_path,
     before = {p: p.stat().st_mtime_ns for p in (tmp_path / "space").glob("shard-*/*.vec")}
     store.add(keys[1150:1350], vectors[1150:1350])  # 100 rows new, 100 held already
     assert store.compact(force=False) is False  # one new chunk: nothing to do yet
-    monkeypatch.setattr(_store, "_COMPACT_AT", 1)
-    assert store.compact()
+    assert store.compact(move_at=1)
     after = list((tmp_path / "space").glob("shard-*/*.vec"))
     assert all(p.stat().st_mtime_ns == t for p, t in before.items())  # shards not rewritten
     assert 16 < len(after) <= 32  # at most one new file per shard
@@ -185,7 +184,6 @@ def test_merging_moves_rows_into_shards_and_rewrites_only_what_it_must(tmp_path,
     found, got = VectorStore(tmp_path / "space").get(keys[:1350])
     assert found.all()
     np.testing.assert_array_equal(got, vectors[:1350])
-    monkeypatch.setattr(_store, "_SHARD_MERGE_AT", 2)
-    assert store.compact()  # shards with two files are merged, each on its own
+    assert store.compact(merge_at=2)  # shards with two files are merged, each on its own
     assert len(list((tmp_path / "space").glob("shard-*/*.vec"))) == 16
     np.testing.assert_array_equal(store.get(keys[:1350])[1], vectors[:1350])

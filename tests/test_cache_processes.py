@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cube._errors import CacheWarning
+from cube import CacheWarning
 from cube.embeddings import embed_with_stats
 
 pytestmark = pytest.mark.slow  # real model, in real processes

@@ -162,9 +162,9 @@ def test_unknown_model_offline(capsys, tmp_path):
     assert "not on this machine" in err and "HF_HUB_OFFLINE" in err
 
 
-def test_unwritable_cache_dir(capsys, tmp_path, monkeypatch):
+def test_unwritable_cache_dir(capsys, tmp_path, cube_settings):
     blocker = write(tmp_path / "a-file", "not a folder")
-    monkeypatch.setenv("CUBE_CACHE_DIR", str(blocker / "cache"))
+    cube_settings(cache_dir=blocker / "cache")
     path = write(tmp_path / "t.csv", "text\nhello\n")
     code, _, err = run(capsys, "embed", str(path))
     assert code == 2

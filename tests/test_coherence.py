@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 import cube
+from cube.topics import windowed_npmi
 from cube.topics._coherence import (
     EPSILON,
     npmi_of_pairs,
     reference_tokens,
     window_counts,
     window_pair_counts,
-    windowed_npmi,
 )
 
 
@@ -133,9 +133,9 @@ def test_windowed_npmi_of_a_toy_corpus():
 
 
 @pytest.fixture(scope="module")
-def real_model():
-    docs = cube.datasets.load("sotu", sample=800, seed=4)["text"].tolist()
-    return docs, cube.topics.fit(docs, cube.embed(docs))
+def real_model(sotu_600):
+    """The session's real model and its documents: real topics' words in real texts."""
+    return sotu_600["docs"], sotu_600["model"]
 
 
 @pytest.mark.slow
@@ -180,9 +180,8 @@ def test_passage_npmi_is_gensims_with_a_window_as_long_as_a_text(real_model, rec
     from gensim.corpora import Dictionary
     from gensim.models.coherencemodel import CoherenceModel
 
-    from cube.topics import TopicWords
+    from cube.topics import TopicWords, literal_terms
     from cube.topics._quality import scored_pairs
-    from cube.topics._terms import literal_terms
 
     docs, topic_model = real_model
     topics = TopicWords.from_bertopic(topic_model).top(10)

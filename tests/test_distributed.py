@@ -123,12 +123,14 @@ def test_partitions_cover_every_row_once_and_shrink_so_workers_finish_together()
         rows = np.concatenate([np.arange(start, stop) for start, stop in bounds])
         np.testing.assert_array_equal(rows, np.arange(total))  # each row once, in order
         sizes = [stop - start for start, stop in bounds]
-        assert max(sizes) <= max(largest, _dask.MIN_PARTITION)
+        assert max(sizes) <= largest
         assert sizes == sorted(sizes, reverse=True)  # large while much is left, then smaller
-        assert all(size >= _dask.MIN_PARTITION for size in sizes[:-1])
+        assert all(size >= min(largest, _dask.MIN_PARTITION) for size in sizes[:-1])
     sizes = [stop - start for start, stop in _dask.partitions(20_000, 2_000, 2)]
     # The last tasks are small: no worker idles while the other finishes a large one.
     assert sizes[0] == 2_000 and sizes[-2] == _dask.MIN_PARTITION
+    sizes = [stop - start for start, stop in _dask.partitions(100, 16, 2, smallest=1)]
+    assert sizes[:3] == [16, 16, 16] and sizes[-2:] == [1, 1] and sum(sizes) == 100
 
 
 def test_cluster_options_fail_fast():

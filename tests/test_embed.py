@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import cube
-from cube._errors import CacheWarning, InputError, ModelNotFoundError
+from cube import CacheWarning, InputError, ModelNotFoundError
 from cube.embeddings import (
     CachedVectors,
     embed_with_stats,

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from cube._errors import InputError
+from cube import InputError
 from cube.cli import main
 from cube.notebook import _lab
 

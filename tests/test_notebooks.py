@@ -9,8 +9,8 @@ import nbformat
 import pytest
 from test_notebook import assert_quiet_handout
 
-from cube.notebook import kit_notebooks
-from cube.notebook._render import execute, to_html
+from cube.notebook import execute, kit_notebooks
+from cube.notebook._render import to_html
 
 NOTEBOOKS = kit_notebooks()
 MIN_FIGURES = {  # plotly figures each notebook must show in its rendered HTML

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import cube
+from cube import CubeError
 from cube._config import DEFAULT_MODEL
-from cube._errors import CubeError
 from cube.embeddings import (
     BackendChoice,
     _int8,
@@ -297,7 +297,7 @@ def test_with_the_cache_off_the_export_leaves_nothing_in_it(cube_cache, passages
 
 
 def test_an_imported_cache_gives_every_laptop_the_rooms_vectors(
-    passages, reference_model, tmp_path, monkeypatch
+    passages, reference_model, tmp_path, cube_settings
 ):
     """A laptop whose backend is PyTorch (no VNNI, or forced) that imported the instructor's
     int8 cache gets the instructor's vectors for the course's texts, and PyTorch's for new ones."""
@@ -308,8 +308,7 @@ def test_an_imported_cache_gives_every_laptop_the_rooms_vectors(
     assert cache_spaces()[0]["precision"] == "int8"
     export_cache(tmp_path / "room.tar")
 
-    monkeypatch.setenv("CUBE_CACHE_DIR", str(tmp_path / "learner"))
-    monkeypatch.setenv("CUBE_EMBEDDING_BACKEND", "torch")
+    cube_settings(cache_dir=tmp_path / "learner", embedding_backend="torch")
     own, _ = embed_with_stats(texts[:5], cache=False)
     assert not np.array_equal(own, instructor[:5])  # on its own the laptop differs...
 

@@ -9,7 +9,8 @@ import pytest
 from hdbscan import HDBSCAN
 
 import cube
-from cube.topics._components import MAX_TOPIC_SHARE, TimedHDBSCAN
+from cube.topics import TimedHDBSCAN
+from cube.topics._components import MAX_TOPIC_SHARE
 from cube.topics._model import OUTLIER_FLOOR, outlier_threshold_for
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import cube
-from cube._errors import InputError
+from cube import InputError
 from cube.cli import main
 from cube.workshop import PLATFORMS, build_pack, make_server
 from cube.workshop._lock import (

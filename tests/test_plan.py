@@ -109,7 +109,9 @@ def test_public_names_say_where_they_live():
 
 
 @pytest.mark.slow
-def test_each_reduction_runs_once_and_is_handed_along(passages, tmp_path, monkeypatch):
+def test_each_reduction_runs_once_and_is_handed_along(
+    passages, tmp_path, monkeypatch, cube_settings
+):
     """With the cache off nothing can be read back: UMAP runs once per reduction, not twice."""
     import umap
 
@@ -121,7 +123,7 @@ def test_each_reduction_runs_once_and_is_handed_along(passages, tmp_path, monkey
         return real(self, X, *args, **kwargs)
 
     monkeypatch.setattr(umap.UMAP, "fit_transform", counted)
-    monkeypatch.setenv("CUBE_CACHE", "0")
+    cube_settings(cache=False)
     file = write_csv(tmp_path / "t.csv", passages[:200])
     summary = run(JobSpec(out=tmp_path / "out", file=file, formats=("html",)), say=lambda s: None)
     assert sorted(fits) == [(2, 200), (5, 200)]

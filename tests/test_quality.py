@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import cube
-from cube.topics._quality import Stability, TopicWords, evaluate, lda, stability
+from cube.topics import Stability, TopicWords, evaluate, lda, stability
 
 # Eight documents; tokens are the words split on spaces.
 DOCS = [
@@ -252,16 +252,6 @@ def clustered(n_per_cluster: int = 30, dims: int = 16, seed: int = 0):
             texts.append(" ".join(rng.choice(vocabulary, 12)))
             vectors.append(centre + rng.normal(scale=0.1, size=dims))
     return texts, np.asarray(vectors, dtype=np.float32)
-
-
-@pytest.fixture
-def no_embedding_model(monkeypatch):
-    import cube.embeddings
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("the embedding model was asked for")
-
-    monkeypatch.setattr(cube.embeddings, "embed", refuse)
 
 
 @pytest.mark.slow  # BERTopic, UMAP and hdbscan: ~40 s on a 2-core laptop, mostly imports and JIT

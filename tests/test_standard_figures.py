@@ -18,11 +18,18 @@ import numpy as np
 import pytest
 
 import cube
-from cube.figures import barchart, hierarchy, standard_figures, time_bins, topic_colors, topic_name
+from cube.figures import (
+    barchart,
+    hierarchy,
+    standard_figures,
+    time_bins,
+    topic_colors,
+    topic_name,
+    words_from_ctfidf,
+)
 from cube.figures._labels import text_box
 from cube.figures._names import NAME_CHARS, OUTLIER_NAME, wrap_name
 from cube.figures._palette import MAX_COLOURED, OTHER_COLOUR, OUTLIER_COLOUR, topics_by_size
-from cube.figures._standard import words_from_ctfidf
 
 pytestmark = pytest.mark.slow
 

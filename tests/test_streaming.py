@@ -56,17 +56,14 @@ def test_partitions_are_the_file_read_whole_in_order(tmp_path: Path, name: str):
 
 
 @pytest.mark.parametrize("name", FORMATS)
-def test_a_large_file_loads_by_partitions_as_it_loads_whole(tmp_path: Path, name: str, monkeypatch):
-    """Above READ_WHOLE_BELOW, load_table joins partitions: the same rows, the same checks."""
-    from cube.datasets import _tables
-
+def test_a_large_file_loads_by_partitions_as_it_loads_whole(tmp_path: Path, name: str):
+    """Above ``whole_below`` bytes, load_table joins partitions: the same rows, the same
+    checks."""
     table = pd.DataFrame({"text": [f"Text number {i}, with a comma." for i in range(23)]})
     table["n"] = list(range(23))
     path = _write(table, tmp_path / name)
     whole = cube.datasets.load_table(path)
-    monkeypatch.setattr(_tables, "READ_WHOLE_BELOW", 0)
-    monkeypatch.setattr(_tables, "PARTITION_ROWS", 10)
-    parted = cube.datasets.load_table(path)
+    parted = cube.datasets.load_table(path, whole_below=0, rows=10)
     # The same values; the texts held as Python strings, made a partition at a time (tolist()
     # of pandas' Arrow strings would copy a large corpus a second time).
     pd.testing.assert_frame_equal(parted, whole, check_dtype=False)
@@ -75,7 +72,7 @@ def test_a_large_file_loads_by_partitions_as_it_loads_whole(tmp_path: Path, name
     if name.endswith(".parquet"):
         table.to_parquet(path)
         with pytest.raises(cube.InputError, match=r"rows 17, counting from 1"):
-            cube.datasets.load_table(path)
+            cube.datasets.load_table(path, whole_below=0, rows=10)
 
 
 def test_a_bad_row_in_a_later_partition_is_named_by_its_row_in_the_file(tmp_path: Path):

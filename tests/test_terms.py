@@ -6,14 +6,8 @@ import numpy as np
 import pytest
 
 import cube
-from cube.topics._terms import (
-    TermAnalyzer,
-    contains,
-    distinct_terms,
-    is_stop_word,
-    literal_terms,
-    words_and_gaps,
-)
+from cube.topics import TermAnalyzer, distinct_terms, literal_terms
+from cube.topics._terms import contains, is_stop_word, words_and_gaps
 
 analyze = TermAnalyzer()
 
@@ -115,16 +109,6 @@ def test_fitted_topics_show_no_phrase_beside_its_own_word():
         assert len(after) > len(before) - len(dropped)
 
 
-@pytest.fixture
-def no_embedding_model(monkeypatch):
-    import cube.embeddings
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("the embedding model was asked for")
-
-    monkeypatch.setattr(cube.embeddings, "embed", refuse)
-
-
 def test_coherent_terms_choose_words_that_stand_together():
     from cube.topics._components import _coherent_order
 
@@ -144,8 +128,8 @@ def test_coherent_terms_choose_words_that_stand_together():
 
 
 @pytest.mark.model
-def test_the_default_words_are_the_topics_own_and_more_coherent_in_windows(sotu_600, monkeypatch):
-    monkeypatch.setenv("CUBE_CACHE_DIR", str(sotu_600["cache"]))  # its reduction, not a new one
+def test_the_default_words_are_the_topics_own_and_more_coherent_in_windows(sotu_600, cube_settings):
+    cube_settings(cache_dir=sotu_600["cache"])  # its reduction, not a new one
     texts, vectors, plain = sotu_600["docs"], sotu_600["vectors"], sotu_600["model"]
     model = cube.topics.fit(texts, vectors)  # the default: "coherent", same clustering
     assert model.umap_model.reduction_.from_cache

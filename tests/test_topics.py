@@ -19,19 +19,20 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def corpus() -> pd.DataFrame:
-    return cube.datasets.load("sotu", sample=400, seed=11)
+def corpus(sotu) -> pd.DataFrame:
+    """400 passages of the session corpus (their vectors are in the session's cache)."""
+    return sotu.head(400)
 
 
 @pytest.fixture(scope="module")
-def module_cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("topics-cache")
+def module_cache(warm_cache, tmp_path_factory) -> Path:
+    return warm_cache(tmp_path_factory.mktemp("topics-cache"))
 
 
 @pytest.fixture
-def shared_cache(module_cache, monkeypatch) -> Path:
-    """One cache for the tests of this module, so embeddings are computed once."""
-    monkeypatch.setenv("CUBE_CACHE_DIR", str(module_cache))
+def shared_cache(module_cache, cube_settings) -> Path:
+    """One cache for the tests of this module, so reductions are computed once."""
+    cube_settings(cache_dir=module_cache)
     return module_cache
 
 
@@ -84,8 +85,8 @@ def test_new_documents_get_topics(corpus, shared_cache):
     assert set(topics) <= set(topic_model.topics_)
 
 
-def test_reductions_are_cached_per_parameters(corpus, cube_cache):
-    vectors = cube.embed(corpus["text"].tolist()[:120])
+def test_reductions_are_cached_per_parameters(sotu_600, cube_cache):
+    vectors = sotu_600["vectors"][:120]
     a, first = _reduce(vectors, seed=0)
     b, again = _reduce(vectors, seed=0)
     np.testing.assert_array_equal(a, b)
@@ -104,10 +105,10 @@ def test_reductions_are_cached_per_parameters(corpus, cube_cache):
     np.testing.assert_allclose(recomputed, a, atol=1e-4)  # recomputed, identically seeded
 
 
-def test_exact_neighbour_graph(corpus):
+def test_exact_neighbour_graph(sotu_600):
     from cube.reductions import exact_knn
 
-    vectors = cube.embed(corpus["text"].tolist()[:200])
+    vectors = sotu_600["vectors"][:200]
     vectors = np.vstack([vectors, vectors[:3]])  # three exact copies
     indices, distances = exact_knn(vectors, 15)
     normed = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -120,12 +121,12 @@ def test_exact_neighbour_graph(corpus):
     assert distances[200, 1] < 1e-6 and indices[200, 1] == 0  # a copy's nearest other: itself
 
 
-def test_maps_run_200_epochs_and_clustering_reductions_umaps_own(corpus, cube_cache):
+def test_maps_run_200_epochs_and_clustering_reductions_umaps_own(sotu_600, cube_cache):
     from cube.reductions import default_epochs
 
     assert default_epochs(4000, 2) == 200
     assert default_epochs(4000, 5) == 500 and default_epochs(15_000, 5) == 200
-    vectors = cube.embed(corpus["text"].tolist()[:120])
+    vectors = sotu_600["vectors"][:120]
     a, _ = _reduce(vectors, seed=0)
     b, explicit = _reduce(vectors, seed=0, n_epochs=200)
     assert explicit.from_cache and np.array_equal(
@@ -215,7 +216,8 @@ def test_main_job_writes_everything(table, shared_cache, tmp_path, capsys):
                                        "evaluate", "figures", "export", "total"}  # fmt: skip
     assert summary["quality"]["n_topics"] == summary["topics"]
     peaks = summary["peak_memory_mb_after"]  # where the run's memory peaked, stage by stage
-    assert list(peaks) == ["load", "embed", "reduce", "cluster", "evaluate", "figures", "export"]
+    assert list(peaks) == ["load", "embed", "reduce", "cluster", "represent", "evaluate",
+                           "figures", "export"]  # fmt: skip
     assert 0 < peaks["load"] <= peaks["embed"] <= peaks["reduce"] <= peaks["export"]
     documents_text = pd.read_csv(out / "documents.csv")["text"].tolist()
     assert summary["texts_sha256"] == cube.topics.provenance(documents_text)["texts"]["sha256"]
@@ -321,12 +323,11 @@ def test_an_interrupted_run_leaves_nothing(table, shared_cache, tmp_path, monkey
     assert not list(tmp_path.glob(".result*"))
 
 
-def test_a_fitted_model_saves_the_bertopic_way(corpus, shared_cache, tmp_path):
+def test_a_fitted_model_saves_the_bertopic_way(sotu_600, tmp_path):
     """cube's components live at module level, so BERTopic's default (pickle) save works."""
     from bertopic import BERTopic
 
-    docs = corpus["text"].tolist()
-    topic_model = cube.topics.fit(docs, cube.embed(docs), seed=3, representation="ctfidf")
+    topic_model = sotu_600["model"]  # fitted with c-TF-IDF's words; saving leaves it as it was
     topic_model.save(tmp_path / "model.pickle")  # BERTopic's default serialization
     loaded = BERTopic.load(str(tmp_path / "model.pickle"))
     assert type(loaded.umap_model) is type(topic_model.umap_model)

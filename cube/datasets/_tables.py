@@ -262,6 +262,8 @@ def load_table(
     text_column: str = "text",
     *,
     encoding: str | None = None,
+    whole_below: int | None = None,
+    rows: int | None = None,
 ) -> pd.DataFrame:
     """Load a table of documents and check its text column.
 
@@ -270,19 +272,20 @@ def load_table(
     for anything a user must fix: missing file, unknown column, empty or non-text values,
     non-UTF-8 bytes, malformed lines.
 
-    A CSV, TSV, JSONL or Parquet file above 64 MB is read a partition at a time (as
-    :func:`read_partitions` reads it) and the partitions joined: the file is never held as one
-    string beside its table (a 650 MB CSV took 2.3 GB to load whole).
+    A CSV, TSV, JSONL or Parquet file above ``whole_below`` bytes (default 64 MB) is read ``rows`` rows at a time (default
+    :data:`PARTITION_ROWS`, as :func:`read_partitions` reads it) and the partitions joined:
+    the file is never held as one string beside its table (a 650 MB CSV took 2.3 GB to load
+    whole).
 
     Example:
         >>> docs = load_table("reviews.csv", text_column="review")
         >>> docs["review"].tolist()[:1]
         ['Great value for the price.']
     """
-    if read_in_partitions(path):
+    if read_in_partitions(path, whole_below):
         parts = [
             as_python_strings(part)
-            for part in read_partitions(path, text_column, rows=PARTITION_ROWS, encoding=encoding)
+            for part in read_partitions(path, text_column, rows=rows, encoding=encoding)
         ]
         frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         frame.attrs = dict(parts[0].attrs)
@@ -293,10 +296,17 @@ def load_table(
 READ_WHOLE_BELOW = 64 * 2**20  # bytes: a larger table file is read a partition at a time
 
 
-def read_in_partitions(path: str | os.PathLike) -> bool:
-    """Whether :func:`load_table` reads ``path`` a partition at a time (above 64 MB)."""
+def read_in_partitions(path: str | os.PathLike, whole_below: int | None = None) -> bool:
+    """Whether :func:`load_table` reads ``path`` a partition at a time: when it is larger than
+    ``whole_below`` bytes (default 64 MB).
+
+    Example:
+        >>> read_in_partitions("speeches.csv")
+        False
+    """
+    whole_below = READ_WHOLE_BELOW if whole_below is None else whole_below
     path = Path(path).expanduser()
-    return path.is_file() and path.stat().st_size > READ_WHOLE_BELOW
+    return path.is_file() and path.stat().st_size > whole_below
 
 
 def as_python_strings(part: pd.DataFrame) -> pd.DataFrame:

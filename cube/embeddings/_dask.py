@@ -35,18 +35,24 @@ PARTITION_TEXTS = 2_000  # texts per task at most: ~20 s on one core, little to 
 MIN_PARTITION = 100  # and at least (fewer texts per task: more scheduling than work)
 
 
-def partitions(total: int, largest: int, workers: int) -> Iterator[tuple[int, int]]:
+def partitions(
+    total: int, largest: int, workers: int, smallest: int = MIN_PARTITION
+) -> Iterator[tuple[int, int]]:
     """(start, stop) of each task's rows: ``largest`` rows while much is left, then a share of
-    what is left (a ``2 * workers``-th), down to :data:`MIN_PARTITION`, so the workers finish
-    together rather than one idling through the other's last large task.
+    what is left (a ``2 * workers``-th), down to ``smallest`` (default :data:`MIN_PARTITION`;
+    never more than ``largest``), so the workers finish together rather than one idling
+    through the other's last large task.
 
     Example:
         >>> [stop - start for start, stop in partitions(1_000, 200, 2)]
         [200, 200, 150, 113, 100, 100, 100, 37]
+        >>> [stop - start for start, stop in partitions(100, 16, 2, smallest=1)]
+        [16, 16, 16, 13, 10, 8, 6, 4, 3, 2, 2, 1, 1, 1, 1]
     """
+    smallest = min(smallest, largest)
     start = 0
     while start < total:
-        size = max(MIN_PARTITION, min(largest, -(-(total - start) // (2 * workers))))
+        size = max(smallest, min(largest, -(-(total - start) // (2 * workers))))
         yield start, min(total, start + size)
         start += size
 
@@ -101,17 +107,19 @@ def encode_on_cluster(
     store: VectorStore | None,
     show_progress: bool | None,
     partition: int | None = None,
+    smallest: int = MIN_PARTITION,
     read_back: bool = True,
 ) -> np.ndarray | None:
     """Encode ``texts`` on ``client``'s workers into ``store``; their vectors, read back from it
     (``read_back=False``: only checked to be there, None returned).
 
     ``partition``: texts per task at most (default: four tasks per worker, within
-    :data:`MIN_PARTITION` … :data:`PARTITION_TEXTS`).
+    ``smallest`` … :data:`PARTITION_TEXTS`); the last tasks shrink to ``smallest`` (default
+    :data:`MIN_PARTITION`), see :func:`partitions`.
     """
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     if partition is None:  # at least four tasks per worker, so every worker has work
-        partition = max(MIN_PARTITION, min(PARTITION_TEXTS, -(-len(texts) // (4 * workers))))
+        partition = max(smallest, min(PARTITION_TEXTS, -(-len(texts) // (4 * workers))))
     if store is None:
         raise InputError(
             "embedding on a Dask cluster needs the cache (the workers write the vectors to it); "
@@ -147,7 +155,7 @@ def encode_on_cluster(
     show = len(texts) >= 256 if show_progress is None else show_progress
     bar = progress(total=len(texts), desc="Embedding on the cluster", unit="text", disable=not show)
     try:
-        tasks = partitions(len(texts), partition, workers)
+        tasks = partitions(len(texts), partition, workers, smallest)
         for done in results_as_finished(client, submit, tasks, in_flight):
             bar.update(done)
     finally:
