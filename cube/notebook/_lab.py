@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -62,16 +63,18 @@ def prepare_workdir(target: str | os.PathLike | None = None) -> tuple[Path, list
 
 
 def find_notebook(name: str) -> Path:
-    """The kit's notebook that ``name`` means: its number (``03``, ``3``), stem or file name."""
+    """The kit's notebook that ``name`` means: its number (``03``, ``3``, ``02a``, ``2a``),
+    stem or file name. A number shared by several episodes (``02`` of ``02a`` and ``02b``)
+    is an error that lists them."""
     notebooks = sorted(kit_notebooks_dir().glob("[0-9]*.ipynb"))
     wanted = name.strip().removesuffix(".ipynb")
     matches = [p for p in notebooks if wanted in (p.stem, p.name)]
-    if not matches and wanted.isdigit():
-        matches = [
-            p
-            for p in notebooks
-            if p.stem.split("-")[0].isdigit() and int(p.stem.split("-")[0]) == int(wanted)
-        ]
+    number = re.fullmatch(r"(\d+)([a-z]?)", wanted.lower())
+    if not matches and number:
+        for p in notebooks:
+            found = re.match(r"(\d+)([a-z]?)(?:-|$)", p.stem.lower())
+            if found and int(found[1]) == int(number[1]) and number[2] in ("", found[2]):
+                matches.append(p)
     if not matches and wanted:
         matches = [p for p in notebooks if p.stem.startswith(wanted)]
     if len(matches) == 1:
