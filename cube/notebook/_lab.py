@@ -40,7 +40,7 @@ def prepare_workdir(target: str | os.PathLike | None = None) -> tuple[Path, list
 
     Example:
         >>> prepare_workdir("my-notebooks")
-        (PosixPath('my-notebooks'), [PosixPath('my-notebooks/01-texts-to-vectors.ipynb'), ...])
+        (PosixPath('my-notebooks'), [PosixPath('my-notebooks/00-what-topic-modeling-gives-you.ipynb'), ...])
     """
     source = kit_notebooks_dir()
     workdir = _workdir(target)
@@ -93,7 +93,7 @@ def reset_notebook(name: str, target: str | os.PathLike | None = None) -> str:
 
     Example:
         >>> print(reset_notebook("03"))
-        reset cube-notebooks/03-topics-through-time-and-groups.ipynb to the original; ...
+        reset cube-notebooks/03-explore-interactively.ipynb to the original; ...
     """
     original = find_notebook(name)
     workdir = _workdir(target)
