@@ -30,10 +30,11 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-# The issue names 1 and 3; 2 and 5 draw the topic figures (3's handout holds none).
+# The issue names 1 and 3; 2a, 2b and 5 draw the topic figures (3's handout holds none).
 NOTEBOOKS = (
     "01-texts-to-vectors",
-    "02-topic-modeling-step-by-step",
+    "02a-vectors-to-groups",
+    "02b-groups-to-words",
     "03-explore-interactively",
     "05-topics-through-time-and-groups",
 )

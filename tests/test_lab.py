@@ -210,3 +210,22 @@ def test_lab_answers_the_news_question_for_the_learner(tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTER_CONFIG_PATH", theirs)
     assert _lab.NEWS_SETTINGS_ID not in _get_overrides(str(tmp_path / "app-settings"))[0]
     assert schema["properties"]["fetchNews"]["default"] == "none"
+
+
+def test_reset_finds_an_episode_by_its_number_and_letter(tmp_path, monkeypatch, capsys):
+    """Notebooks 2 and 4 are two episodes each (02a, 02b): `--reset 02a` and `2a` find one,
+    `02` names both and asks for more."""
+    source = tmp_path / "checkout" / "notebooks"
+    _write_kit(source, ("01-a.ipynb", "02a-b.ipynb", "02b-c.ipynb", "03-d.ipynb"))
+    monkeypatch.setattr(_lab, "kit_notebooks_dir", lambda: source)
+    monkeypatch.chdir(tmp_path)
+    assert main(["lab", "--reset", "02a"]) == 0
+    assert "copied the original 02a-b.ipynb into" in capsys.readouterr().out
+    assert main(["lab", "--reset", "2b"]) == 0
+    assert "copied the original 02b-c.ipynb into" in capsys.readouterr().out
+    assert main(["lab", "--reset", "3"]) == 0
+    assert "copied the original 03-d.ipynb into" in capsys.readouterr().out
+    assert main(["lab", "--reset", "02"]) == 2
+    assert capsys.readouterr().err == (
+        "cube: error: '02' could mean several notebooks: 02a-b, 02b-c; give more of its name\n"
+    )

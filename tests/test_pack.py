@@ -252,7 +252,7 @@ def test_the_doctor_counts_the_samples_the_notebooks_will_draw():
     full, quick = course_samples(quick=False), course_samples(quick=True)
     assert [name for name, _, _ in full][:2] == [
         "01-texts-to-vectors",
-        "02-topic-modeling-step-by-step",
+        "02a-vectors-to-groups",
     ]
     assert {size for _, size, _ in full} == {2000, 3000}
     assert all(q < f for (_, q, _), (_, f, _) in zip(quick, full, strict=True))

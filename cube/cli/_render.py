@@ -16,7 +16,7 @@ EXAMPLES = """\
 examples:
   cube render --quick --out handouts/
       every course notebook on small samples (a few minutes; warms the caches)
-  cube render notebooks/02-topic-modeling-step-by-step.ipynb --out handouts/
+  cube render notebooks/02a-vectors-to-groups.ipynb --out handouts/
       one notebook at full size
   cube render --solutions --out instructor/
       the instructor's version: every exercise's solution run and shown

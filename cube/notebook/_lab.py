@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,7 +40,7 @@ def prepare_workdir(target: str | os.PathLike | None = None) -> tuple[Path, list
 
     Example:
         >>> prepare_workdir("my-notebooks")
-        (PosixPath('my-notebooks'), [PosixPath('my-notebooks/01-texts-to-vectors.ipynb'), ...])
+        (PosixPath('my-notebooks'), [PosixPath('my-notebooks/00-what-topic-modeling-gives-you.ipynb'), ...])
     """
     source = kit_notebooks_dir()
     workdir = _workdir(target)
@@ -62,16 +63,18 @@ def prepare_workdir(target: str | os.PathLike | None = None) -> tuple[Path, list
 
 
 def find_notebook(name: str) -> Path:
-    """The kit's notebook that ``name`` means: its number (``03``, ``3``), stem or file name."""
+    """The kit's notebook that ``name`` means: its number (``03``, ``3``, ``02a``, ``2a``),
+    stem or file name. A number shared by several episodes (``02`` of ``02a`` and ``02b``)
+    is an error that lists them."""
     notebooks = sorted(kit_notebooks_dir().glob("[0-9]*.ipynb"))
     wanted = name.strip().removesuffix(".ipynb")
     matches = [p for p in notebooks if wanted in (p.stem, p.name)]
-    if not matches and wanted.isdigit():
-        matches = [
-            p
-            for p in notebooks
-            if p.stem.split("-")[0].isdigit() and int(p.stem.split("-")[0]) == int(wanted)
-        ]
+    number = re.fullmatch(r"(\d+)([a-z]?)", wanted.lower())
+    if not matches and number:
+        for p in notebooks:
+            found = re.match(r"(\d+)([a-z]?)(?:-|$)", p.stem.lower())
+            if found and int(found[1]) == int(number[1]) and number[2] in ("", found[2]):
+                matches.append(p)
     if not matches and wanted:
         matches = [p for p in notebooks if p.stem.startswith(wanted)]
     if len(matches) == 1:
@@ -90,7 +93,7 @@ def reset_notebook(name: str, target: str | os.PathLike | None = None) -> str:
 
     Example:
         >>> print(reset_notebook("03"))
-        reset cube-notebooks/03-topics-through-time-and-groups.ipynb to the original; ...
+        reset cube-notebooks/03-explore-interactively.ipynb to the original; ...
     """
     original = find_notebook(name)
     workdir = _workdir(target)
