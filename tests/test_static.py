@@ -212,3 +212,43 @@ def test_static_space_never_shares_the_transformers_cache(cube_cache, distilled,
     assert static.key != transformer.key
     vectors = _static.embed_static(passages[:10], resolved)
     assert vectors.shape == (10, 256) and vectors.dtype == np.float32
+
+
+_TWO_PROCESSES = """
+import os, shutil, sys, time
+from pathlib import Path
+from cube.embeddings import _static
+
+def distill(model_path, folder):  # a stand-in for model2vec: counts calls, copies a small model
+    with open(os.environ["COUNT"], "a") as f:
+        f.write("distilled\\n")
+    time.sleep(1.0)
+    staging = folder.parent / f".{folder.name}.{os.getpid()}"
+    shutil.copytree(os.environ["SOURCE"], staging)
+    digest = _static._files_digest(staging)
+    (staging / "manifest.json").write_text('{"sha256": "%s"}' % digest)
+    os.replace(staging, folder)
+    return digest
+
+_static._distill = distill
+print(_static.static_model(Path(sys.argv[1]), "f" * 64)[1])
+"""
+
+
+@pytest.mark.slow  # two fresh processes
+def test_two_processes_distill_once(cube_cache, tmp_path, bundled_model_path):
+    import os
+    import subprocess
+
+    source = _small_model(tmp_path / "source", bundled_model_path)
+    count = tmp_path / "count"
+    env = {**os.environ, "COUNT": str(count), "SOURCE": str(source)}
+    command = [sys.executable, "-c", _TWO_PROCESSES, str(bundled_model_path)]
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    digests = {p.communicate(timeout=300)[0].strip() for p in processes}
+    assert [p.returncode for p in processes] == [0, 0]
+    assert count.read_text().splitlines() == ["distilled"]
+    assert digests == {_static._files_digest(source)}
+    assert _static._read_verified(_static.static_folder("f" * 64)) in digests
