@@ -86,6 +86,24 @@ run recorded below):
   in 18.6 s and embedded static in 86.3 s, 1,159 passages/s (load 11.8): a million at that
   rate is 14.4 min of embedding on this loaded machine (the issue's idle rate, 2,617/s, would
   make it 6.4 min), and 1.02 GB of float32 vectors (256 dimensions).
+  ``cube.topics.fit_on_sample`` on those 100,000 static vectors (below its 200,000 fit sample,
+  so one fit on all of them): 695.1 s; UMAP 494.6 s, HDBSCAN 57.0 s, the rest (the outlier
+  rule, c-TF-IDF and the words) 143.5 s; NPMI +0.168 over passages, +0.137 c_npmi, diversity@10
+  0.76, 0 % in no topic, 8 topics. So with static vectors the time goes to UMAP on the fit
+  sample (71 %), then to the words (21 %); HDBSCAN is 8 %. A million in 15 minutes needs a fit
+  sample far below 100,000 on this machine, and the 8 topics of 100,000 synthetic passages
+  show the coarseness again (min_topic_size 50 there, cube's cap).
+- where static pays, as these tables read (a proposal for the backend choice, not wired in):
+  keep the transformer wherever its embedding fits the time (the default 4,000: static loses
+  two thirds of the topics and agrees at ARI 0.15); above that, (b): the fit sample embedded by
+  the transformer, every other passage by the static model, joining the nearest topic
+  centroid of the sample's own static vectors, the threshold set so the rest keeps the sample's
+  share in no topic (fixed thresholds mean little in the static space: 0.5 admits nearly
+  every outlier). For the million in 15 minutes the fit sample must then shrink well below
+  cube's 200,000: at the int8 transformer's rate here (about 12/s loaded; the scale issue's
+  idle VNNI rate about 160/s) 200,000 passages take hours, 20,000 about 2 minutes idle.
+  Static everywhere, if chosen for speed alone, needs its own min_topic_size (half of cube's
+  gives 36 topics here against 8) and says so.
 - not measured here: the whole bundled corpus (~16,000) against MiniLM, which needs MiniLM
   vectors of all of it (about 25 minutes of int8 ONNX at this load; 5,294 of its 15,820
   distinct passages were cached when time ran out): run ``--stages quality --corpora all``.
