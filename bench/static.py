@@ -1,6 +1,7 @@
 """Benchmark: static embeddings distilled from the bundled model (issue 43), against MiniLM.
 
 Run: uv run python bench/static.py [--stages distill,speed,quality,million] [--corpora 4000,all]
+(``tokenlearn`` is a further stage, run when ``tokenlearn`` imports: it is not a dependency.)
 
 Everything runs in one cache folder (``--cache``, default /tmp/static-bench/cache; the user's
 ONNX export is linked into it when there, so no run pays for the export). Stages:
@@ -9,9 +10,10 @@ ONNX export is linked into it when there, so no run pays for the export). Stages
   (HF_HUB_OFFLINE=1), into that cache (``cube.embeddings._static.static_model``), timed. It
   runs once per cache: remove ``<cache>/static`` to time it again.
 - speed: passages per second, static against MiniLM (cube's ``auto`` backend: int8 ONNX on
-  this CPU), interleaved A/B three times in one process, new passages each round (nothing
-  from the vector cache): the whole bundled corpus through the static encoder, 256 passages
-  through ``cube.embed``. The machine's 2 cores are shared with other jobs, so the ratio is
+  this CPU), interleaved A/B three times in one process: the whole bundled corpus through the
+  static encoder (no vector cache), then 256 other passages each round through ``cube.embed``,
+  whose rate counts the passages it encoded (those already in the cache from an earlier
+  run are left out of the count but not of the time). The machine's 2 cores are shared with other jobs, so the ratio is
   the number to read, not the rates.
 - quality: ``cube.topics.fit`` (seed 0) on the bundled 4,000 (as ``cube topics`` picks them:
   ``frame.sample(n=4000, random_state=0)``) and on the whole corpus, with MiniLM vectors
@@ -20,18 +22,20 @@ ONNX export is linked into it when there, so no run pays for the export). Stages
   embedded by the transformer and the rest assigned through static vectors: the topics'
   centroids in the static space are the means of the sample's own static vectors, each other
   passage joins its most similar centroid, and the threshold leaves the rest the same share
-  in no topic as the sample has; beside it, the same sample fit with every passage assigned
+  in no topic as the sample has (the sample: a quarter of the corpus); beside it, the same sample fit with every passage assigned
   through MiniLM vectors (``cube.topics.fit_on_sample``). Each row: ``cube.topics.evaluate``'s
   quality over every passage, ARI against the MiniLM fit's topics, and the fit's seconds.
 - million: how ``bench/scale.py`` makes a million unique passages (``sotu-synthetic``:
   sentences of the speeches recombined decade by decade), 100,000 of them embedded static,
   timed and projected linearly to a million; then ``cube.topics.fit_on_sample`` on those
   100,000 static vectors with UMAP's and HDBSCAN's seconds.
+- tokenlearn: (d) the static model trained further on the fit sample's MiniLM vectors.
 
 Findings (2 cores shared with up to 7 other jobs, load average 8-14; numbers as printed in the
 run recorded below):
 
-- distill: 568.2 s here (load 15.2; the issue's 54.6 s was on a quieter machine), once per
+- distill: 568.2 s here (load 15.2; a first try outside the bench, model2vec's ``distill``
+  on the same folder: 275.1 s; the issue's 54.6 s was on a quieter machine), once per
   machine: 15.6 MB in the cache (model.safetensors float16, 29,525 tokens x 256, tokenizer.json,
   config.json, manifest.json). model2vec 0.10.0's distill imports skeletoken; its [distill]
   extra pins transformers<5.4, but model2vec and skeletoken 0.6.1 distill with the locked
