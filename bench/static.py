@@ -35,7 +35,8 @@ Findings (2 cores shared with up to 7 other jobs, load average 8-14; numbers as 
 run recorded below):
 
 - distill: 568.2 s here (load 15.2; a first try outside the bench, model2vec's ``distill``
-  on the same folder: 275.1 s; the issue's 54.6 s was on a quieter machine), once per
+  on the same folder: 275.1 s; ``pytest tests/test_static.py -m model``, its one
+  distillation included: 262.8 s; the issue's 54.6 s was on a quieter machine), once per
   machine: 15.6 MB in the cache (model.safetensors float16, 29,525 tokens x 256, tokenizer.json,
   config.json, manifest.json). model2vec 0.10.0's distill imports skeletoken; its [distill]
   extra pins transformers<5.4, but model2vec and skeletoken 0.6.1 distill with the locked
