@@ -45,9 +45,12 @@ CPU seconds (user+system) compared, the measure least moved by the load):
    0.99857); ORT_ENABLE_ALL is already the session default and fuses BiasGelu/FusedMatMul in
    the float graph, none of the int8 graph's integer products. So u8u8 alone falls short of
    the goal of 2x on one thread (wall-clock in the same runs: 1.86x and 1.47x). With two
-   threads cube runs two texts at once, which scales almost linearly, against PyTorch's
-   intra-op threads on one batch; not measured here (the load made two-thread timings
-   meaningless), so whether that closes the gap is open -- measure on an idle machine.
+   threads (``--threads 2 --configs u8u8 --cpu avx2 --rounds 2``, as cube runs: two texts at
+   once against PyTorch's two intra-op threads on a batch): wall-clock 1.85x and 2.40x in the
+   two rounds (load falling from 9 to 4 meanwhile), printed median 2.13x; CPU seconds 2.64x,
+   but PyTorch's OpenMP threads spin while they wait (105.7 CPU s on two threads against 69.8
+   on one), so that ratio flatters cube. About 2x on two threads, then: at the goal, not
+   clearly past it; an idle AVX2 laptop must decide.
 5. Agreement with the float model (1,000 bundled passages): cube's recipe (u8s8 with VNNI,
    u8u8 anywhere) mean 0.99932, **min 0.99791** (below its own 0.998 bar on these passages;
    min 0.99567 on the 1,000 short texts), 10-NN overlap 0.963.
