@@ -87,8 +87,27 @@ def activation_ranges(float_file: Path, feeds: list[dict], workers: int) -> dict
     return {name: np.max([t[i] for t in per_text], axis=0) for i, name in enumerate(inputs)}
 
 
-def quantize(float_file: Path, ranges: dict[str, np.ndarray], out: Path, alpha: float = ALPHA):
-    """Write the int8 graph of ``float_file`` to ``out`` (see the module's docstring)."""
+def quantize(
+    float_file: Path,
+    ranges: dict[str, np.ndarray],
+    out: Path,
+    alpha: float = ALPHA,
+    *,
+    weights_type: str = "s8",
+    weight_levels: int = 127,
+    activation_levels: int = 127,
+):
+    """Write the int8 graph of ``float_file`` to ``out`` (see the module's docstring).
+
+    The defaults are cube's recipe. ``weights_type="u8"`` stores each weight plus 128 as uint8
+    with a zero point of 128: the same integers after the zero point, so the same products,
+    but onnxruntime then multiplies uint8 by uint8, which every x86 path does in 16 or 32 bits
+    without saturating (see :func:`pair_sum_bound`). ``weight_levels`` and
+    ``activation_levels`` below 127 narrow the integer ranges (7 bits: 64 and 63).
+
+    Example:
+        >>> quantize(Path("float32.onnx"), ranges, Path("int8.onnx"), weights_type="u8")
+    """
     import onnx
     from onnx import helper as make
     from onnx import numpy_helper
@@ -100,12 +119,23 @@ def quantize(float_file: Path, ranges: dict[str, np.ndarray], out: Path, alpha: 
     for node in _weighted_matmuls(graph):
         groups[node.input[0]].append(node)
 
+    if weights_type not in ("s8", "u8"):
+        raise ValueError(f"weights_type is 's8' or 'u8', not {weights_type!r}")
+    if not (1 <= weight_levels <= 127 and 1 <= activation_levels <= 127):
+        raise ValueError("weight_levels and activation_levels are between 1 and 127")
     constants = {
-        "int8_zero_point": np.array(128, np.uint8),  # int8 values shifted into uint8
-        "int8_levels": np.array(127.0, np.float32),
+        # int8 values shifted into uint8 (by 64 with 7-bit activations: 1..127)
+        "int8_zero_point": np.array(
+            activation_levels + 1 if activation_levels < 64 else 128, np.uint8
+        ),
+        "int8_levels": np.array(float(activation_levels), np.float32),
         "int8_tiny": np.array(1e-8, np.float32),
         "int8_axes": np.array([0, -1], np.int64),
     }
+    weight_zero = []
+    if weights_type == "u8":
+        constants["int8_weight_zero_point"] = np.array(128, np.uint8)
+        weight_zero = ["int8_weight_zero_point"]
     replaced: dict[str, list] = {}
     for index, (x, members) in enumerate(groups.items()):
         p = f"int8_{index}"
@@ -140,13 +170,19 @@ def quantize(float_file: Path, ranges: dict[str, np.ndarray], out: Path, alpha: 
             weight = weights[node.input[1]].astype(np.float32)
             w = weight * smooth[:, None]
             w[kept] = 0.0
-            column_scale = np.maximum(np.abs(w).max(axis=0), 1e-12) / 127.0
-            constants[f"{q}_w"] = np.clip(np.round(w / column_scale), -127, 127).astype(np.int8)
+            column_scale = np.maximum(np.abs(w).max(axis=0), 1e-12) / float(weight_levels)
+            integers = np.clip(np.round(w / column_scale), -weight_levels, weight_levels)
+            if weights_type == "u8":
+                constants[f"{q}_w"] = (integers + 128).astype(np.uint8)
+            else:
+                constants[f"{q}_w"] = integers.astype(np.int8)
             constants[f"{q}_w_scale"] = column_scale.astype(np.float32)
             product = list(node.output) if not len(kept) else [f"{q}_int8_part"]
             nodes += [
                 make.make_node(
-                    "MatMulInteger", [f"{p}_q", f"{q}_w", "int8_zero_point"], [f"{q}_int"]
+                    "MatMulInteger",
+                    [f"{p}_q", f"{q}_w", "int8_zero_point", *weight_zero],
+                    [f"{q}_int"],
                 ),
                 make.make_node(
                     "DequantizeLinear", [f"{q}_int", f"{p}_row_scale"], [f"{q}_rows"], axis=-2
@@ -170,5 +206,75 @@ def quantize(float_file: Path, ranges: dict[str, np.ndarray], out: Path, alpha: 
     del graph.initializer[:]
     graph.initializer.extend(kept)
     graph.initializer.extend(numpy_helper.from_array(v, k) for k, v in constants.items())
+    onnx.checker.check_model(model)
+    onnx.save(model, str(out))
+
+
+#: vpmaddubsw (x86 without VNNI, uint8 x int8) adds two products into a saturating int16.
+PAIR_SUM_LIMIT = 32767
+
+
+def pair_sum_bound(path: Path) -> int | None:
+    """The largest |a·b + a'·b'| a uint8×int8 kernel can meet in the graph at ``path``.
+
+    ``a`` and ``a'`` range over the activations' uint8 values (zero point ± levels), ``b`` and
+    ``b'`` over any two weights of one output column (whatever pairs a kernel packs). At most
+    :data:`PAIR_SUM_LIMIT`: no pair can saturate ``vpmaddubsw``, the graph is exact on AVX2.
+    None when every integer product has uint8 weights (U8U8: 16-bit operands, 32-bit sums).
+
+    Example:
+        >>> pair_sum_bound(Path("int8-7bit-weights.onnx"))
+        32640
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    values = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    bound = None
+    for node in graph.node:
+        if node.op_type != "MatMulInteger":
+            continue
+        weight = values[node.input[1]]
+        if weight.dtype == np.uint8:
+            continue
+        zero = int(values["int8_zero_point"])
+        levels = int(values["int8_levels"])
+        largest = min(255, zero + levels)  # activations: zero ± levels, in uint8
+        two = np.sort(np.abs(weight.astype(np.int32)), axis=0)[-2:].sum(axis=0)
+        bound = max(bound or 0, int(largest * two.max()))
+    return bound
+
+
+def as_uint8_weights(path: Path, out: Path) -> None:
+    """Rewrite the int8 graph at ``path`` with its weights as uint8 (plus 128, zero point 128).
+
+    The integers after the zero points are the same, so every product and sum is the same;
+    onnxruntime then takes its uint8×uint8 kernels, exact on every x86 CPU (see
+    :mod:`cube.embeddings._cpu`). What :func:`quantize` with ``weights_type="u8"`` writes,
+    made from an existing export without the float32 graph.
+
+    Example:
+        >>> as_uint8_weights(Path("model.onnx"), Path("model-u8u8.onnx"))
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    initializers = {init.name: init for init in graph.initializer}
+    zero = "int8_weight_zero_point"
+    for node in graph.node:
+        if node.op_type != "MatMulInteger" or len(node.input) > 3:
+            continue
+        init = initializers[node.input[1]]
+        weight = numpy_helper.to_array(init)
+        if weight.dtype == np.int8:
+            init.CopyFrom(
+                numpy_helper.from_array((weight.astype(np.int16) + 128).astype(np.uint8), init.name)
+            )
+        node.input.append(zero)
+    if zero not in initializers:
+        graph.initializer.append(numpy_helper.from_array(np.array(128, np.uint8), zero))
     onnx.checker.check_model(model)
     onnx.save(model, str(out))
