@@ -121,7 +121,7 @@ def mixed_texts() -> tuple[list[str], np.ndarray]:
 
 
 def model_path() -> Path:
-    from cube.embeddings._models import resolve_model
+    from cube.embeddings import resolve_model
 
     return resolve_model("all-MiniLM-L6-v2", allow_download=False).path
 

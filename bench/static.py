@@ -143,8 +143,7 @@ def _load() -> float:
 
 
 def stage_distill() -> None:
-    from cube.embeddings import _static
-    from cube.embeddings._models import resolve_model
+    from cube.embeddings import _static, resolve_model
 
     resolved = resolve_model("all-MiniLM-L6-v2")
     cached = _static.is_cached(resolved.fingerprint)
@@ -288,7 +287,7 @@ def stage_quality(corpora: list[str]) -> None:
     import cube
     from cube.embeddings import embed
     from cube.embeddings._static import embed_static
-    from cube.topics._model import default_min_topic_size
+    from cube.topics import default_min_topic_size
 
     frame = cube.datasets.load("sotu")
     for corpus in corpora:
@@ -332,9 +331,8 @@ def stage_tokenlearn(corpus: int = 4000, sample_size: int = 1000) -> None:
     vectors (``train_model``: the token vectors and weights fitted so the mean of a passage's
     tokens predicts its MiniLM vector), then static everywhere."""
     import cube
-    from cube.embeddings import _static, embed
-    from cube.embeddings._models import resolve_model
-    from cube.topics._sample import sample_rows
+    from cube.embeddings import _static, embed, resolve_model
+    from cube.topics import sample_rows
 
     try:
         from tokenlearn.train import train_model

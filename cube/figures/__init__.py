@@ -17,7 +17,7 @@ Example:
 from cube._public import rehome
 from cube.figures._barchart import barchart
 from cube.figures._browser import check_browser, find_browser
-from cube.figures._describe import describe
+from cube.figures._describe import describe, figure_alt_text, figure_description
 from cube.figures._documents_map import document_coordinates, documents_map
 from cube.figures._export import export, start_session, stop_session, to_png
 from cube.figures._formats import DEFAULT_FORMATS, FORMATS, STATIC_FORMATS, parse_formats
@@ -47,6 +47,8 @@ __all__ = [
     "document_coordinates",
     "documents_map",
     "export",
+    "figure_alt_text",
+    "figure_description",
     "find_browser",
     "heatmap",
     "hierarchy",

@@ -205,7 +205,7 @@ def describe_images(nb) -> None:
     """Give each figure's PNG copy its alt text (``metadata["image/png"]["alt"]``, which
     nbconvert's templates and cube's handout template write into ``<img alt=…>``): the words
     :func:`cube.notebook.setup` prints beneath the figure, from the figure's own JSON."""
-    from cube.figures._describe import figure_alt_text
+    from cube.figures import figure_alt_text
 
     for cell in nb.cells:
         for output in cell.get("outputs", []):

@@ -32,7 +32,7 @@ def description_bundle(fig_dict: dict) -> dict[str, str]:
     """
     from html import escape
 
-    from cube.figures._describe import figure_description
+    from cube.figures import figure_description
 
     text = figure_description(fig_dict)
     return {
@@ -73,7 +73,7 @@ def _renderer_class():
 
             import plotly.io as pio
 
-            from cube.figures._describe import figure_alt_text
+            from cube.figures import figure_alt_text
 
             bundle = self._plotly.to_mimebundle(fig_dict)
             # A screen reader meets the interactive figure by its name: the words beneath it.
