@@ -154,12 +154,12 @@ def _course_cell(notebook: str, marker: str):
 
 
 def test_the_courses_formulas_are_mathml_in_a_handout():
-    """The handouts load no MathJax (no CDN): the c-TF-IDF formula (notebook 2) and NPMI with
-    its inline P(a) (notebook 4) are MathML, which the browser draws; no TeX is left."""
+    """The handouts load no MathJax (no CDN): the c-TF-IDF formula (notebook 2b) and NPMI with
+    its inline P(a) (notebook 4a) are MathML, which the browser draws; no TeX is left."""
     from cube.notebook._render import to_html
 
-    ctfidf = _course_cell("02", r"\text{score}(w, t)")
-    npmi = _course_cell("04", r"\mathrm{NPMI}(a, b)")
+    ctfidf = _course_cell("02b", r"\text{score}(w, t)")
+    npmi = _course_cell("04a", r"\mathrm{NPMI}(a, b)")
     nb = nbformat.v4.new_notebook(cells=[ctfidf, npmi])
     page = to_html(nb)
     body = page[page.index("<body") :]
