@@ -73,8 +73,10 @@ def test_report_is_one_escaped_file(tmp_path: Path):
     assert path == tmp_path / "report.html"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # nothing beside it
     page = path.read_text(encoding="utf-8")
-    assert page.count(get_plotlyjs()[:300]) == 1  # plotly.js once, inline
-    assert "<script src=" not in page and 'src="http' not in page
+    assert page.count(get_plotlyjs()) == 1  # plotly.js once, inline
+    # plotly.js before 7.1 holds one URL itself (map icons on unpkg, for map traces only)
+    rest = page.replace(get_plotlyjs(), "")
+    assert "<script src=" not in rest and 'src="http' not in rest
     assert "<script>window.__pwned" not in page and "<img src=x" not in page
     assert "&lt;/script&gt;&lt;script&gt;window.__pwned" in page  # the passage, as text
     assert "&lt;b&gt;deficit&lt;/b&gt;" in page and "speeches &lt;i&gt;.csv" in page
