@@ -55,7 +55,10 @@ def test_the_path_follows_the_features(flags, machine, path):
 def test_this_process_reads_its_features_as_cpuid_reports_them():
     if platform.machine().lower() not in {"x86_64", "amd64"}:
         pytest.skip("x86 only")
-    from numpy._core._multiarray_umath import __cpu_features__ as features
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # numpy < 2
+        from numpy.core._multiarray_umath import __cpu_features__ as features
 
     flags = _cpu.cpu_flags()
     assert ("avx2" in flags) == features["AVX2"]

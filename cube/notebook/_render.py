@@ -284,7 +284,7 @@ def _exporter():
                 path=context.get("resources", {}).get("metadata", {}).get("path", ""),
                 anchor_link_text=self.anchor_link_text,
                 exclude_anchor_links=self.exclude_anchor_links,
-                **self.lexer_options,
+                **getattr(self, "lexer_options", {}),  # nbconvert 7.16.1 and later
             )
             return MarkdownWithMath(renderer=renderer).render(source)
 
