@@ -200,6 +200,51 @@ def test_the_learners_version_runs_no_solution(path: Path):
     assert answers, "each exercise keeps its empty answer cell"
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("changes", "said"),
+    [
+        (  # a year column, and the example's TIME_RANGE left as it was
+            'DATA_FILE = "speeches.csv"\nTIME_COLUMN = "year"\nCLASS_COLUMN = "party"',
+            "TIME_RANGE = ('2002-01-01', '2002-12-31') gives dates, but 'year' holds years: "
+            "give years, e.g. (1990, 2020), or None",
+        ),
+        (  # the example's date column, and a period it does not have
+            'TIME_RANGE = ("1990-01-01", "1990-12-31")',
+            "TIME_RANGE = ('1990-01-01', '1990-12-31') keeps none of the 2335 rows: 'date' runs "
+            "from 2002-02-01 to 2028-10-04; set TIME_RANGE inside that, or None",
+        ),
+    ],
+    ids=["years-with-dates", "a-period-with-no-rows"],
+)
+def test_a_time_range_that_does_not_fit_is_one_line_naming_it(
+    changes, said, monkeypatch, tmp_path, cube_cache
+):
+    """Notebook 6 with its own-data parameters changed as a learner would: a TIME_RANGE of the
+    wrong kind, or one that keeps no row, stops with one line that names TIME_RANGE."""
+    from cube import datasets
+
+    monkeypatch.setenv("CUBE_QUICK", "1")
+    monkeypatch.chdir(tmp_path)
+    speeches = datasets.load("sotu", sample=300, seed=1)[["year", "party", "text"]]
+    speeches.to_csv(tmp_path / "speeches.csv", index=False)
+    nb = nbformat.read(NOTEBOOKS[5], as_version=4)
+    assert NOTEBOOKS[5].stem == "06-your-own-data"
+    parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    parameters.source += "\n" + changes.replace("speeches.csv", str(tmp_path / "speeches.csv"))
+    cut = next(
+        i for i, c in enumerate(nb.cells) if "TIME_RANGE" in c.source and "raise" in c.source
+    )
+    nb.cells = nb.cells[: cut + 1]
+    path = tmp_path / "06.ipynb"
+    nbformat.write(nb, path)
+    ran, failure = execute(path, timeout=600)
+    errors = [o for c in ran.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert failure is not None and len(errors) == 1
+    assert errors[0].ename == "CubeError" and errors[0].evalue == said
+    assert len(errors[0].traceback) == 1  # %xmode Minimal: the one line, no traceback
+
+
 def names_in(source: str) -> set[str]:
     """The Python names a cell's code uses (not the words in its strings or comments)."""
     import io
@@ -295,8 +340,9 @@ def quiz_questions(path: Path) -> list[dict]:
 
     - The quiz is one markdown cell that starts with ``## Quiz``, before ``## Exercises``.
       Each question starts a line with ``**Q1.** `` (``**Q2.** `` ...).
-    - A checkpoint (predict, then run) is a markdown cell inside the teaching that starts with
-      ``**Checkpoint.** ``, one question, before the cell whose output answers it.
+    - A checkpoint (predict, then run) is a paragraph inside the teaching that starts a line of
+      a markdown cell with ``**Checkpoint.** ``: one question, with its collapsed answer, in the
+      markdown cell just before the code cell whose output answers it.
     - A question's choices are lines ``- a) ``, ``- b) ``, ``- c) ``, ``- d) `` (a choice may go
       on over indented lines). A checkpoint may instead ask for a prediction in words, with no
       choices; it is then not counted below.
@@ -315,8 +361,12 @@ def quiz_questions(path: Path) -> list[dict]:
         if cell.source.startswith("## Quiz"):
             parts = re.split(r"^\*\*Q(\d+)\.\*\* ", cell.source, flags=re.M)[1:]
             blocks += [(f"Q{n}", body) for n, body in zip(parts[::2], parts[1::2], strict=True)]
-        elif cell.source.startswith("**Checkpoint.** "):
-            blocks.append(("checkpoint " + cell.source.splitlines()[0][16:60], cell.source))
+        else:
+            for found in re.finditer(r"^\*\*Checkpoint\.\*\* (.*)$", cell.source, re.M):
+                end = cell.source.find("</details>", found.start())
+                assert end > 0, f"{path.name}: a checkpoint without its collapsed answer"
+                body = cell.source[found.start() : end]
+                blocks.append((f"checkpoint '{found[1][:40]}'", body))
     questions = []
     for where, body in blocks:
         summary = "<details><summary>Answer</summary>"
@@ -385,8 +435,8 @@ def test_a_notebooks_quiz_answers_are_not_all_one_letter(path: Path):
 
 
 def test_a_workshop_pack_runs_the_six_workshop_notebooks():
-    """Notebook 7 embeds 200,000 passages on a cluster at full size: a pack leaves it out of its
-    runs and its cache (learners still get the notebook, to run with a smaller SAMPLE)."""
+    """Notebook 7 embeds synthetic passages on a cluster (200,000 if asked) and fits the whole
+    corpus: a pack leaves it out of its runs and its cache (learners still get the notebook)."""
     from cube.notebook import workshop_notebooks
 
     assert [p.stem for p in workshop_notebooks()] == list(MIN_FIGURES)[:6]
