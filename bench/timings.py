@@ -143,7 +143,7 @@ def rows(full: list[dict] | None, quick: list[dict]) -> list[str]:
 # Notebooks that do not draw `n_passages` of the bundled corpus: what they run on.
 PASSAGES = {
     "06-your-own-data": "2,000 / 300 of the example",
-    "07-when-the-corpus-outgrows-the-laptop": ("200,000 synthetic and 15,825 / 2,000 and 2,000"),
+    "07-when-the-corpus-outgrows-the-laptop": ("10,000 synthetic and 15,825 / 2,000 and 2,000"),
 }
 
 
