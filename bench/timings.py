@@ -313,8 +313,13 @@ def guide_block(paths: list[Path], page: str) -> str:
     ]
     teaching = exercises = 0
     for path in paths:
-        b, t = budget(path), times[path.stem]
+        b, t = budget(path), times.get(path.stem)
         teaching, exercises = teaching + b["teaching"], exercises + b["exercises"]
+        if t is None:  # a notebook bench/timings.py has not timed yet
+            lines.append(
+                f"| {b['title']} | {b['teaching']} min | {b['exercises']} min | not measured | |"
+            )
+            continue
         lines.append(
             f"| {b['title']} ({t['passages']}) | {b['teaching']} min | {b['exercises']} min | "
             f"about {max(1, round(t['full'] / 60))} min ({t['full']} s) | {t['slowest']} |"
@@ -349,7 +354,7 @@ def schedule_block(paths: list[Path], page: str) -> str:
         f"| **total** | **{teaching}** ({hours(teaching)}) | **{exercises}** ({hours(exercises)}) "
         f"| **{both}** ({hours(both)}) |"
     )
-    full = [times[p.stem]["full"] for p in paths]
+    full = [times[p.stem]["full"] for p in paths if p.stem in times]
     lines += [
         "",
         f"Run times at full size: {min(full)} s to {max(full)} s a notebook on the project's",
