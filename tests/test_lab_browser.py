@@ -23,7 +23,7 @@ from cube.figures import find_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-NOTEBOOK = "02-topic-modeling-step-by-step.ipynb"
+NOTEBOOK = "02a-vectors-to-groups.ipynb"
 QUESTION = "Would you like to get notified about official Jupyter news?"
 CHROMIUM_ARGS = [
     "--no-sandbox",
