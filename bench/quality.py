@@ -79,8 +79,7 @@ def load_texts(name: str) -> tuple[list[str], str]:
 
 def term_checks(topics, texts: list[str]) -> dict[str, float]:
     """Over the top 10 terms of every topic: stop-word share and the three defects' counts."""
-    from cube.topics import literal_terms
-    from cube.topics._terms import contains, is_stop_word  # not on the face
+    from cube.topics import contains, is_stop_word, literal_terms
 
     words = {t: ws for t, ws in topics.top(10).items() if t != -1}
     every = [w for ws in words.values() for w in ws]

@@ -59,7 +59,7 @@ _PUBLIC = {
         "stability",
     ),
     "._coherence": ("windowed_npmi",),
-    "._terms": ("TermAnalyzer", "distinct_terms", "literal_terms"),
+    "._terms": ("TermAnalyzer", "contains", "distinct_terms", "is_stop_word", "literal_terms"),
     "._provenance": ("provenance",),
     "._lean": ("import_bertopic_lean",),
     # Reductions come before topics (cube.reduce); kept here for code written against 0.1.

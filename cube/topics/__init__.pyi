@@ -44,7 +44,7 @@ from cube.topics._sample import (
     sample_rows,
     scaled_min_topic_size,
 )
-from cube.topics._terms import TermAnalyzer, distinct_terms, literal_terms
+from cube.topics._terms import TermAnalyzer, contains, distinct_terms, is_stop_word, literal_terms
 from cube.topics._tree import MAX_TREE_TOPICS, topic_tree
 
 __all__ = [
@@ -67,6 +67,7 @@ __all__ = [
     "assign_to_topics",
     "build",
     "check_corpus_size",
+    "contains",
     "count_terms_by_topic",
     "default_min_topic_size",
     "distinct_terms",
@@ -76,6 +77,7 @@ __all__ = [
     "fit_on_sample",
     "fit_transform",
     "import_bertopic_lean",
+    "is_stop_word",
     "lda",
     "literal_terms",
     "load",
