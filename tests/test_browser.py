@@ -14,18 +14,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
 import secrets
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import running_cube_lab
 
 from cube.figures import find_browser
 from cube.notebook import kit_notebooks_dir
@@ -62,54 +61,20 @@ def lab_cache(tmp_path_factory) -> Path:
 def lab(tmp_path, cube_cache, lab_cache):
     if not (lab_cache / "onnx").exists():  # the session's shared export, as every test has
         (lab_cache / "onnx").symlink_to((cube_cache / "onnx").readlink(), target_is_directory=True)
-    port, token = free_port(), secrets.token_hex(16)
+    token = secrets.token_hex(16)
     # No autosave: the notebook is written when the learner saves, and only then.
     settings = tmp_path / "lab-settings"
     docmanager = settings / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings"
     docmanager.parent.mkdir(parents=True)
     docmanager.write_text(json.dumps({"autosave": False}))
-    env = {
-        **os.environ,
-        "JUPYTER_TOKEN": token,
-        "CUBE_QUICK": "1",
-        "CUBE_CACHE_DIR": str(lab_cache),
-        "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-        "JUPYTERLAB_SETTINGS_DIR": str(settings),
-    }
-    log = open(tmp_path / "lab.log", "w")  # noqa: SIM115 - closed below
     # As a learner runs it: no folder given, so the copies go to ./cube-notebooks.
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cube", "lab", "--port", str(port), "--no-browser"],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail(
-                    "JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text()[-3000:]
-                )
-            time.sleep(0.5)
-    # The token is required: without it the API refuses.
-    with pytest.raises(urllib.error.HTTPError):
-        urllib.request.urlopen(f"{base}/api/contents", timeout=5)
-    yield base, token
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with running_cube_lab(
+        tmp_path, token, settings, CUBE_QUICK="1", CUBE_CACHE_DIR=str(lab_cache)
+    ) as base:
+        # The token is required: without it the API refuses.
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{base}/api/contents", timeout=5)
+        yield base, token
     # Stopping `cube lab` stops JupyterLab itself: nothing is left listening.
     time.sleep(1)
     with pytest.raises(OSError):

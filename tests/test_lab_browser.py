@@ -9,15 +9,11 @@ until its `fetchNews` setting is answered; cube lab answers "Never" as the setti
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
+from conftest import running_cube_lab
 
 from cube.figures import find_browser
 
@@ -43,42 +39,10 @@ def _free_port() -> int:
 
 @pytest.fixture
 def lab(tmp_path):
-    port, token = _free_port(), secrets.token_hex(16)
+    token = secrets.token_hex(16)
     settings = tmp_path / "lab-settings"  # the learner's own JupyterLab settings: none yet
-    env = {
-        **os.environ,
-        "JUPYTER_TOKEN": token,
-        "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter-config"),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "jupyter-runtime"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
-        "JUPYTERLAB_SETTINGS_DIR": str(settings),
-    }
-    log = open(tmp_path / "lab.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cube", "lab", "--port", str(port), "--no-browser"],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail("JupyterLab did not start:\n" + (tmp_path / "lab.log").read_text())
-            time.sleep(0.5)
-    yield base, token, settings
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with running_cube_lab(tmp_path, token, settings) as base:
+        yield base, token, settings
 
 
 def _open(page, url: str, picture) -> int:
