@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from cube import _config
+from cube._errors import CubeError
 
 PART_SUFFIX = ".part"
 IMPORTED_SPACES = "imported.json"  # in the root: the spaces that came from an archive
@@ -152,3 +153,34 @@ def remember_imported_spaces(spaces: list[str], folder: Path | None = None) -> N
     atomic_write(
         folder / IMPORTED_SPACES, json.dumps({"spaces": sorted(known | set(spaces))}, indent=1)
     )
+
+
+def made_once(
+    folder: Path, verified: Callable[[Path], str | None], make: Callable[[Path], str]
+) -> str:
+    """The digest of a folder the cache derives from a model (its ONNX export, its static model):
+    ``verified(folder)`` when the folder is whole, else ``make(folder)`` under a file lock, so two
+    processes asking at once make it once (the second finds it made). An unwritable cache is one
+    :class:`CubeError` line.
+
+    Example:
+        >>> made_once(folder, read_verified, lambda f: export(model_path, f))
+        '739ccdcca1280c43...'
+    """
+    digest = verified(folder)
+    if digest is not None:
+        return digest
+    from filelock import FileLock
+
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(folder.parent / f".{folder.name}.lock"):
+            digest = verified(folder)  # another process may have made it meanwhile
+            if digest is None:
+                digest = make(folder)
+    except OSError as exc:
+        raise CubeError(
+            f"cannot write to the cache at {folder.parent} ({exc.strerror}); "
+            "set CUBE_CACHE_DIR to a writable folder"
+        ) from exc
+    return digest

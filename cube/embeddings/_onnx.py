@@ -185,21 +185,7 @@ def exported_model(model_path: Path, fingerprint: str, *, cache: bool = True) ->
             folder = _temporary[fingerprint] / "model"
         if folder in _verified:
             return folder / "model.onnx", _verified[folder]
-        digest = _read_verified(folder)
-        if digest is None:
-            from filelock import FileLock
-
-            try:
-                folder.parent.mkdir(parents=True, exist_ok=True)
-                with FileLock(folder.parent / f".{folder.name}.lock"):
-                    digest = _read_verified(folder)  # another process may have made it
-                    if digest is None:
-                        digest = _export(model_path, folder)
-            except OSError as exc:
-                raise CubeError(
-                    f"cannot write to the cache at {folder.parent} ({exc.strerror}); "
-                    "set CUBE_CACHE_DIR to a writable folder"
-                ) from exc
+        digest = _cache.made_once(folder, _read_verified, lambda f: _export(model_path, f))
         _verified[folder] = digest
         return folder / "model.onnx", digest
 

@@ -131,22 +131,7 @@ def static_model(model_path: Path, fingerprint: str, *, cache: bool = True) -> t
             folder = _temporary[fingerprint] / "model"
         if folder in _verified:
             return folder, _verified[folder]
-        digest = _read_verified(folder)
-        if digest is None:
-            _require(distilling=True)
-            from filelock import FileLock
-
-            try:
-                folder.parent.mkdir(parents=True, exist_ok=True)
-                with FileLock(folder.parent / f".{folder.name}.lock"):
-                    digest = _read_verified(folder)  # another process may have made it
-                    if digest is None:
-                        digest = _distill(model_path, folder)
-            except OSError as exc:
-                raise CubeError(
-                    f"cannot write to the cache at {folder.parent} ({exc.strerror}); "
-                    "set CUBE_CACHE_DIR to a writable folder"
-                ) from exc
+        digest = _cache.made_once(folder, _read_verified, lambda f: _distill(model_path, f))
         _verified[folder] = digest
         return folder, digest
 
@@ -174,6 +159,7 @@ def _read_verified(folder: Path) -> str | None:
 
 def _distill(model_path: Path, folder: Path) -> str:
     """Distill into a staging folder beside ``folder``, check it, then rename it into place."""
+    _require(distilling=True)  # one line naming what to install, before any work
     import warnings
 
     from model2vec.distill import distill_from_model
