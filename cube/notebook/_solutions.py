@@ -41,17 +41,22 @@ def strip_checks(nb: Any) -> int:
 
 
 def strip_solutions(nb: Any) -> int:
-    """Remove the solution cells from a notebook (an nbformat node or a dict), in place.
+    """Remove the solution cells from a notebook (an nbformat node or a dict), in place, with the
+    ``check`` cell that follows a solution (it holds the solution's numbers, which are gone).
 
-    Returns how many were removed.
+    Returns how many solution cells were removed.
 
     Example:
         >>> strip_solutions(nb)
         3
     """
     cells = nb.get("cells", [])
-    kept = [c for c in cells if not is_solution(c)]
-    removed = len(cells) - len(kept)
+    kept = [
+        c
+        for i, c in enumerate(cells)
+        if not is_solution(c) and not (is_check(c) and i and is_solution(cells[i - 1]))
+    ]
+    removed = sum(1 for c in cells if is_solution(c))
     nb["cells"] = kept
     return removed
 
