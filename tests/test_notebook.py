@@ -267,3 +267,23 @@ def test_setup_bundles_interactive_html_and_png():
     bundle = px.bar(x=["a"], y=[1])._repr_mimebundle_()
     assert {"application/vnd.plotly.v1+json", "text/html", "image/png"} <= set(bundle)
     assert json.loads(json.dumps(bundle["application/vnd.plotly.v1+json"]))["data"]
+
+
+def test_a_handout_drops_the_check_of_a_solution_it_leaves_out():
+    """A check cell right after a solution holds that solution's numbers: a handout without the
+    solution cannot run it, so it goes too; a check on the teaching's output stays."""
+    from cube.notebook._solutions import strip_solutions
+
+    def cell(source, *tags):
+        return nbformat.v4.new_code_cell(source, metadata={"tags": list(tags)})
+
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            cell("x = 1"),
+            cell("assert x == 1", "check"),
+            cell("y = 2", "solution"),
+            cell("assert y == 2", "check"),
+        ]
+    )
+    assert strip_solutions(nb) == 1
+    assert [c.source for c in nb.cells] == ["x = 1", "assert x == 1"]
